@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -150,7 +151,7 @@ def label_changes() -> tuple[LabelChange, ...]:
         first = periods[0]
         if first.valid_from is not None:
             changes.append(LabelChange(first.valid_from, q, item, None, first.label))
-        for old, new in zip(periods, periods[1:], strict=False):
+        for old, new in itertools.pairwise(periods):
             if new.valid_from is None:
                 raise ValueError(f"codebook: {q}/{item} has a later label without valid_from")
             changes.append(LabelChange(new.valid_from, q, item, old.label, new.label))

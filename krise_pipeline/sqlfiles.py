@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from importlib import resources
 
+import duckdb
+
 VALIDATED_TABLES = (
     "sentreskjema", "senter_svar", "beboere_opphold", "barn_opphold", "dagsbesok",
 )
@@ -15,7 +17,7 @@ def load(name: str, **params: str) -> str:
     return text.format(**params) if params else text
 
 
-def create_validated_tables(con, schema: str) -> None:  # type: ignore[no-untyped-def]
+def create_validated_tables(con: duckdb.DuckDBPyConnection, schema: str) -> None:
     """Create the typed delivery tables in `schema` (see sql/validated_tables.sql)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     con.execute(load("validated_tables", schema=schema))

@@ -1,0 +1,51 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP_RUN  := $(VENV)/.installed-run
+STAMP_DEV  := $(VENV)/.installed-dev
+
+.PHONY: run test lint typecheck pytest bench dev sample clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(STAMP_RUN)
+
+## run: set up and run the whole pipeline on the shipped sample
+run: $(STAMP_RUN)
+	$(BIN)/krise-pipeline run
+
+## test: set up (with dev extras) and run ruff, mypy and pytest
+test: $(STAMP_DEV) lint typecheck pytest
+
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check krise_pipeline krise_pipeline_tests bench
+
+typecheck: $(STAMP_DEV)
+	$(BIN)/mypy krise_pipeline
+
+pytest: $(STAMP_DEV)
+	$(BIN)/python -m pytest
+
+## dev: the Dagster UI on http://localhost:3000
+dev: $(STAMP_RUN)
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} sh -c 'mkdir -p "$$DAGSTER_HOME" && chmod 700 "$$DAGSTER_HOME" && $(BIN)/dagster dev'
+
+## bench: timings per stage (see bench/README section in README.md)
+bench: $(STAMP_DEV)
+	$(BIN)/python bench/run.py
+
+## sample: regenerate the shipped sample deliveries
+sample: $(STAMP_RUN)
+	$(BIN)/krise-pipeline sample --out data
+
+clean:
+	rm -rf warehouse/*.duckdb warehouse/*.wal warehouse/exports

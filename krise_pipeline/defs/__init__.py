@@ -1,0 +1,1 @@
+"""The Dagster objects of the pipeline: resources, partitions, assets, checks, jobs, schedule, sensor."""

@@ -1,0 +1,25 @@
+"""Jobs: load one year (raw + validated), and rebuild the warehouse and the publication."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+LOAD_YEAR = "load_year"
+PUBLISH = "publish"
+REFRESH_YEAR = "refresh_year"
+
+load_year_job = dg.define_asset_job(
+    LOAD_YEAR,
+    selection=dg.AssetSelection.groups("raw", "validated"),
+    description="Read, validate and load one year's delivery into the restricted warehouse.",
+)
+publish_job = dg.define_asset_job(
+    PUBLISH,
+    selection=dg.AssetSelection.groups("warehouse", "publication", "exports"),
+    description="Compute the contract's tables over all loaded years and publish them atomically.",
+)
+refresh_year_job = dg.define_asset_job(
+    REFRESH_YEAR,
+    selection=dg.AssetSelection.all(),
+    description="Load one year's delivery, then rebuild and publish everything (the yearly refresh).",
+)

@@ -1,0 +1,88 @@
+"""Atomic publication of `publication.duckdb`, the only file downstream tools read.
+
+The new release is written to a temporary file beside the old one, checkpointed and closed, then
+swapped in with os.replace. A reader holding the old file keeps a consistent snapshot; a new
+reader sees the new file; nobody ever sees a half release, and a crash leaves the old file intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import duckdb
+
+from krise_pipeline import contract
+
+PUBLICATION_FILE = "publication.duckdb"
+TMP_PREFIX = ".publication.duckdb."
+
+# table -> the SELECT that gives its published content (aggregates only, in a stable order)
+PUBLISHED_QUERIES: dict[str, str] = {
+    "centre_offers": "SELECT * FROM warehouse.centre_offers",
+    "service_shares": "SELECT * FROM warehouse.service_shares",
+    "user_counts": "SELECT * FROM warehouse.user_counts",
+    "questions": (
+        "SELECT question, scope, title, question_text, main_grouping, secondary_grouping "
+        "FROM warehouse.questions ORDER BY question_order"
+    ),
+    "label_changes": "SELECT * FROM warehouse.label_changes ORDER BY year, question, item",
+    "releases": "SELECT * FROM warehouse.releases ORDER BY year",
+}
+
+
+class PublicationError(RuntimeError):
+    pass
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temporaries(warehouse_dir: Path) -> None:
+    """Remove temporary publication files left by a run that was killed."""
+    for p in warehouse_dir.glob(f"{TMP_PREFIX}*"):
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    warehouse_dir: Path,
+    queries: dict[str, str] | None = None,
+) -> Path:
+    """Write the published tables from `con` into a new file and swap it in atomically."""
+    queries = PUBLISHED_QUERIES if queries is None else queries
+    warehouse_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(warehouse_dir)
+    target = warehouse_dir / PUBLICATION_FILE
+    tmp = warehouse_dir / f"{TMP_PREFIX}{os.getpid()}.tmp"
+    con.execute(f"ATTACH '{tmp}' AS pub")
+    try:
+        for table, query in queries.items():
+            con.execute(f"CREATE TABLE pub.main.{table} AS {query}")
+        leaked = con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = 'pub' "
+            f"AND lower(column_name) IN ({', '.join(repr(c) for c in sorted(contract.IDENTIFIERS))})"
+        ).fetchall()
+        if leaked:
+            raise PublicationError(f"identifier columns would be published: {leaked}")
+        con.execute("CHECKPOINT pub")
+    except BaseException:
+        con.execute("DETACH pub")
+        tmp.unlink(missing_ok=True)
+        raise
+    con.execute("DETACH pub")
+    wal = tmp.with_name(tmp.name + ".wal")
+    if wal.exists():  # fully checkpointed above; a leftover WAL would be stale
+        wal.unlink()
+    os.chmod(tmp, 0o644)
+    _fsync(tmp)
+    os.replace(tmp, target)
+    _fsync(warehouse_dir)
+    return target

@@ -1,0 +1,196 @@
+"""Computations in the restricted warehouse (krise.duckdb): dimensions, aggregates, contract tables.
+
+Each function takes an open DuckDB connection that holds the `validated` schema and writes one
+or a few `warehouse.*` tables with the SQL files in krise_pipeline/sql. Suppression decisions are
+made in Python (krise_pipeline.suppression) on the small per-cell aggregates.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from krise_pipeline import codebook, contract, sqlfiles, suppression
+
+PUBLISHED_TABLES = (
+    "centre_offers", "service_shares", "user_counts", "questions", "label_changes", "releases",
+)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, *, replace: bool = False) -> None:
+    """Insert a (small) DataFrame into `table`; with replace=True create or replace the table from it."""
+    con.register("_frame", frame)
+    try:
+        if replace:
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _frame")
+        else:
+            con.execute(f"INSERT INTO {table} SELECT * FROM _frame")
+    finally:
+        con.unregister("_frame")
+
+
+def load_dimensions(con: duckdb.DuckDBPyConnection) -> None:
+    """Questions, codebook, label changes and the expected cells of the shares and counts."""
+    con.execute(sqlfiles.load("dimensions"))
+    q = pd.DataFrame(
+        [(*(getattr(x, c) for c in codebook.QUESTION_COLUMNS), i) for i, x in enumerate(codebook.questions())],
+        columns=[*codebook.QUESTION_COLUMNS, "question_order"],
+    )
+    _insert(con, "warehouse.questions", q)
+    item_order: dict[tuple[str, str], int] = {}
+    for p in codebook.label_periods():
+        item_order.setdefault((p.question, p.item), len(item_order))
+    cb = pd.DataFrame(
+        [(p.question, p.item, p.label, p.valid_from, p.valid_to, item_order[(p.question, p.item)])
+         for p in codebook.label_periods()],
+        columns=["question", "item", "label", "valid_from", "valid_to", "item_order"],
+    ).astype({"valid_from": "Int64", "valid_to": "Int64"})
+    _insert(con, "warehouse.codebook", cb)
+    lc = pd.DataFrame(
+        [(c.year, c.question, c.item, c.old_label, c.new_label) for c in codebook.label_changes()],
+        columns=["year", "question", "item", "old_label", "new_label"],
+    )
+    _insert(con, "warehouse.label_changes", lc)
+    share_cells = pd.DataFrame(
+        [
+            (population, breakdown, category, measure)
+            for population, (_, help_columns) in contract.SHARE_POPULATIONS.items()
+            for breakdown in contract.SHARE_BREAKDOWNS[population]
+            for category in contract.BREAKDOWNS[breakdown]
+            for measure in _measures(help_columns)
+        ],
+        columns=["population", "breakdown", "category", "measure"],
+    )
+    share_cells["cell_order"] = range(len(share_cells))
+    _insert(con, "warehouse.share_cells", share_cells)
+    record_population = {table: pop for pop, (table, _) in contract.SHARE_POPULATIONS.items()}
+    count_cells = pd.DataFrame(
+        [
+            (population, record_population[table], breakdown, category)
+            for population, (table, _) in contract.COUNT_POPULATIONS.items()
+            for breakdown in contract.COUNT_BREAKDOWNS
+            for category in contract.BREAKDOWNS[breakdown]
+        ],
+        columns=["population", "record_population", "breakdown", "category"],
+    )
+    count_cells["cell_order"] = range(len(count_cells))
+    _insert(con, "warehouse.count_cells", count_cells)
+
+
+def _measures(help_columns: tuple[str, ...]) -> list[str]:
+    """The measures of a population in publication order: help columns plus the derived threat ones."""
+    out: list[str] = []
+    for column in help_columns:
+        out.append(column)
+        if column == "kartlegging_trusler_andre":
+            out.extend(contract.DERIVED_MEASURES)
+    return out
+
+
+def build_centre_offers(con: duckdb.DuckDBPyConnection) -> int:
+    con.execute(sqlfiles.load("centre_offers"))
+    return _count(con, "warehouse.centre_offers")
+
+
+def build_cell_aggregates(con: duckdb.DuckDBPyConnection) -> int:
+    con.execute(sqlfiles.load("user_records"))
+    con.execute(sqlfiles.load("cell_aggregates"))
+    return _count(con, "warehouse.cell_aggregates")
+
+
+def _suppression_table(cells: pd.DataFrame, breakdowns_of: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+    """One row per (year, population, breakdown, category) with its `suppressed` flag."""
+    rows: list[tuple[object, ...]] = []
+    for (year, population), group in cells.groupby(["year", "population"], sort=True):
+        bases = {(b, c): int(n) for b, c, n in group[["breakdown", "category", "base"]].itertuples(index=False)}
+        hidden = suppression.suppress(bases, breakdowns_of[str(population)])
+        rows.extend((year, population, b, c, (b, c) in hidden) for (b, c) in bases)
+    return pd.DataFrame(rows, columns=["year", "population", "breakdown", "category", "suppressed"])
+
+
+def build_suppression(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """Decide primary and secondary suppression for the share and count cells."""
+    years = "(SELECT DISTINCT year FROM validated.sentreskjema)"
+    share_cells = con.execute(f"""
+        SELECT y.year, c.population, c.breakdown, c.category, coalesce(a.n_base, 0) AS base
+        FROM {years} AS y
+        CROSS JOIN (SELECT DISTINCT population, breakdown, category FROM warehouse.share_cells) AS c
+        LEFT JOIN warehouse.cell_aggregates AS a USING (year, population, breakdown, category)
+    """).df()
+    share_table = _suppression_table(share_cells, dict(contract.SHARE_BREAKDOWNS))
+    count_cells = con.execute(f"""
+        SELECT y.year, c.population, c.breakdown, c.category, coalesce(a.n_records, 0) AS base
+        FROM {years} AS y
+        CROSS JOIN warehouse.count_cells AS c
+        LEFT JOIN warehouse.cell_aggregates AS a
+          ON a.year = y.year AND a.population = c.record_population
+         AND a.breakdown = c.breakdown AND a.category = c.category
+    """).df()
+    count_table = _suppression_table(
+        count_cells, {p: contract.COUNT_BREAKDOWNS for p in contract.COUNT_POPULATIONS}
+    )
+    _insert(con, "warehouse.share_suppression", share_table, replace=True)
+    _insert(con, "warehouse.count_suppression", count_table, replace=True)
+    return int(share_table["suppressed"].sum()), int(count_table["suppressed"].sum())
+
+
+def build_service_shares(con: duckdb.DuckDBPyConnection) -> int:
+    con.execute(sqlfiles.load("service_shares"))
+    return _count(con, "warehouse.service_shares")
+
+
+def build_user_counts(con: duckdb.DuckDBPyConnection) -> int:
+    con.execute(sqlfiles.load("user_counts"))
+    return _count(con, "warehouse.user_counts")
+
+
+def loaded_years(con: duckdb.DuckDBPyConnection) -> list[int]:
+    return [int(y) for (y,) in con.execute(
+        "SELECT DISTINCT year FROM validated.sentreskjema ORDER BY year").fetchall()]
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def build_releases(
+    con: duckdb.DuckDBPyConnection,
+    statuses: dict[int, tuple[str, str]],
+    *,
+    built_at: object,
+    package_version: str,
+    git_commit: str,
+    codebook_sha256: str,
+) -> int:
+    """warehouse.releases: one row per loaded year with its status and the identity of its inputs.
+
+    `statuses` maps year -> (status, note); a year not listed is a draft (utkast). The input
+    identity comes from raw.delivery_files (the files of the year's delivery and their SHA-256).
+    """
+    from krise_pipeline.releases import input_identity  # local: releases imports nothing from here
+
+    rows: list[tuple[object, ...]] = []
+    for year in loaded_years(con):
+        files = con.execute(
+            "SELECT file, sha256 FROM raw.delivery_files WHERE year = ? ORDER BY file", [year]
+        ).fetchall()
+        combined, listing = input_identity((str(f), str(s)) for f, s in files)
+        status, note = statuses.get(year, (contract.DEFAULT_RELEASE_STATUS, ""))
+        rows.append((year, status, note, built_at, combined, listing, package_version, git_commit,
+                     codebook_sha256))
+    frame = pd.DataFrame(rows, columns=[
+        "year", "status", "note", "built_at", "input_sha256", "input_files", "package_version",
+        "git_commit", "codebook_sha256",
+    ])
+    con.register("_releases", frame)
+    try:
+        con.execute("""
+            CREATE OR REPLACE TABLE warehouse.releases AS
+            SELECT year::INTEGER AS year, status, note, built_at::TIMESTAMP AS built_at, input_sha256,
+                   input_files, package_version, git_commit, codebook_sha256
+            FROM _releases ORDER BY year
+        """)
+    finally:
+        con.unregister("_releases")
+    return len(frame)
