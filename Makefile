@@ -27,7 +27,7 @@ run: $(STAMP_RUN)
 test: $(STAMP_DEV) lint typecheck pytest
 
 lint: $(STAMP_DEV)
-	$(BIN)/ruff check krise_pipeline krise_pipeline_tests bench
+	$(BIN)/ruff check krise_pipeline krise_pipeline_tests
 
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy krise_pipeline

@@ -145,8 +145,9 @@ def cmd_sample(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def cmd_preview(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from krise_pipeline.definitions import settings_for
+    from krise_pipeline.exports import preview_path
 
-    path = settings_for(warehouse_dir=args.warehouse_dir).exports_dir / "index.html"
+    path = preview_path(settings_for(warehouse_dir=args.warehouse_dir).warehouse_path)
     if not path.exists():
         print(f"krise-pipeline: no preview at {path}; run `krise-pipeline run` first", file=err)
         return EXIT_USAGE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from krise_pipeline.defs import assets, checks, jobs, schedules
+from krise_pipeline.defs import assets, checks, jobs, schedules, sensors
 from krise_pipeline.defs.resources import (
     KriseSettings,
     default_data_dir,
@@ -30,6 +30,7 @@ def build_definitions(settings: KriseSettings | None = None) -> dg.Definitions:
         asset_checks=checks.ALL_CHECKS,
         jobs=[jobs.load_year_job, jobs.publish_job, jobs.refresh_year_job],
         schedules=[schedules.yearly_refresh],
+        sensors=[sensors.delivery_sensor],
         resources={"settings": settings, "warehouse_db": warehouse_resource(settings)},
         executor=dg.in_process_executor,
     )

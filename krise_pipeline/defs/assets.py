@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from krise_pipeline import codebook, publish, releases, sqlfiles, validation, warehouse
+from krise_pipeline import codebook, exports, publish, releases, sqlfiles, validation, warehouse
 from krise_pipeline.defs.partitions import year_partitions
 from krise_pipeline.defs.resources import KriseSettings
 
@@ -307,6 +307,15 @@ def release_table(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.M
 
 # --- publication -----------------------------------------------------------------------------
 
+PUBLICATION_GRAIN = {
+    "centre_offers": "one row per year, question, item and target group",
+    "service_shares": "one row per year, population, measure, breakdown and category",
+    "user_counts": "one row per year, population, breakdown and category",
+    "questions": "one row per question (= published chart)",
+    "label_changes": "one row per label change or new item",
+    "releases": "one row per published year",
+}
+
 PUBLICATION_DEPS = {
     "centre_offers": [centre_offers.key],
     "service_shares": [service_shares.key],
@@ -324,7 +333,8 @@ PUBLICATION_DEPS = {
             group_name="publication",
             deps=PUBLICATION_DEPS[table],
             kinds={"duckdb"},
-            description=f"publication.duckdb table `{table}` (aggregates only; what downstream tools read).",
+            description=f"publication.duckdb table `{table}`: {PUBLICATION_GRAIN[table]} "
+            "(aggregates only; what downstream tools read).",
         )
         for table in publish.PUBLISHED_QUERIES
     ],
@@ -341,6 +351,29 @@ def publication(settings: KriseSettings, warehouse_db: DuckDBResource) -> Iterat
             yield dg.MaterializeResult(asset_key=["publication", table], metadata=meta)
 
 
+# --- exports ---------------------------------------------------------------------------------
+
+
+@dg.asset(
+    key=["exports", "downloads"],
+    group_name="exports",
+    deps=[dg.AssetKey(["publication", t]) for t in publish.PUBLISHED_QUERIES],
+    kinds={"excel", "html", "svg"},
+)
+def export_files(settings: KriseSettings) -> dg.MaterializeResult:
+    """Reader-facing files generated from publication.duckdb only: one Excel download per question
+    plus bistand.xlsx, one chart (png, svg, alt text) per question, and the preview page index.html."""
+    paths = exports.write_exports(settings.publication_db, settings.exports_dir)
+    kinds: dict[str, int] = {}
+    for p in paths:
+        kinds[p.suffix] = kinds.get(p.suffix, 0) + 1
+    return dg.MaterializeResult(metadata={
+        "files": len(paths),
+        "files_by_type": dg.MetadataValue.json(kinds),
+        "preview": dg.MetadataValue.path(str(exports.preview_path(settings.warehouse_path))),
+    })
+
+
 ALL_ASSETS: Sequence[dg.AssetsDefinition] = (
     raw_delivery_files,
     validated_delivery,
@@ -352,4 +385,5 @@ ALL_ASSETS: Sequence[dg.AssetsDefinition] = (
     user_counts,
     release_table,
     publication,
+    export_files,
 )

@@ -18,6 +18,7 @@ def previous_year(context: dg.ScheduleEvaluationContext) -> int:
     job=refresh_year_job,
     cron_schedule="0 6 1 3 *",
     execution_timezone="Europe/Oslo",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Yearly refresh: load the previous year's delivery and republish.",
 )
 def yearly_refresh(

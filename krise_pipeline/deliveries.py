@@ -1,0 +1,45 @@
+"""Delivery folders: which files make a year complete, and a content fingerprint of a folder."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from krise_pipeline import contract
+from krise_pipeline.releases import sha256_file
+
+
+def delivery_files(year_dir: Path) -> dict[str, Path]:
+    """The contract files present in a year folder (a CSV may be .csv or .csv.gz), by contract name."""
+    found: dict[str, Path] = {}
+    for name in contract.DELIVERY_FILES:
+        forms = [name, f"{name}.gz"] if name.endswith(".csv") else [name]
+        for form in forms:
+            if (year_dir / form).is_file():
+                found.setdefault(name, year_dir / form)
+    return found
+
+
+def is_complete(year_dir: Path) -> bool:
+    return len(delivery_files(year_dir)) == len(contract.DELIVERY_FILES)
+
+
+def fingerprint(year_dir: Path, known: dict[str, list[object]] | None = None) -> tuple[str, dict[str, list[object]]]:
+    """SHA-256 over the names and contents of every file in the folder.
+
+    `known` maps file name -> [size, mtime_ns, sha256] from an earlier call; a file whose size and
+    mtime are unchanged is not read again. Returns (fingerprint, the updated map).
+    """
+    known = known or {}
+    state: dict[str, list[object]] = {}
+    h = hashlib.sha256()
+    for path in sorted(p for p in year_dir.iterdir() if p.is_file()):
+        st = path.stat()
+        prev = known.get(path.name)
+        if prev is not None and prev[0] == st.st_size and prev[1] == st.st_mtime_ns:
+            digest = str(prev[2])
+        else:
+            digest = sha256_file(path)
+        state[path.name] = [st.st_size, st.st_mtime_ns, digest]
+        h.update(f"{path.name}\t{digest}\n".encode())
+    return h.hexdigest(), state

@@ -1,0 +1,64 @@
+"""Reader-facing outputs generated from a finished publication.duckdb only.
+
+`write_exports` writes, for the latest year of `releases`:
+- `<question>.xlsx` for every question (sheets "Om tallene" and "Data"), and `bistand.xlsx`;
+- `charts/<question>.png`, `.svg` and `.txt` (the alt text);
+- `index.html`, the self-contained preview of the page.
+The same database gives the same files (SVG and HTML byte for byte).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from krise_pipeline.exports import charts, excel, preview
+from krise_pipeline.exports.model import Publication, load_publication
+
+EXPORTS_DIR = "exports"
+PREVIEW_FILE = "index.html"
+CHARTS_DIR = "charts"
+BISTAND_FILE = "bistand.xlsx"
+
+__all__ = ["load_publication", "preview_path", "write_exports"]
+
+
+def preview_path(warehouse_dir: Path) -> Path:
+    """Where the preview page of a warehouse lives: <warehouse>/exports/index.html."""
+    return Path(warehouse_dir) / EXPORTS_DIR / PREVIEW_FILE
+
+
+def _write_bytes(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path
+
+
+def _write_text(path: Path, text: str) -> Path:
+    return _write_bytes(path, text.encode("utf-8"))
+
+
+def write_exports(publication_db: Path, out_dir: Path) -> list[Path]:
+    """Write every export of the publication into out_dir; return the paths written, in order."""
+    pub = load_publication(Path(publication_db))
+    return write_publication_exports(pub, Path(out_dir))
+
+
+def write_publication_exports(pub: Publication, out_dir: Path) -> list[Path]:
+    year = pub.latest_year
+    written: list[Path] = []
+    rendered: dict[str, charts.RenderedChart] = {}
+    for q in pub.questions:
+        written.append(excel.save(excel.question_workbook(pub, q.question), out_dir / f"{q.question}.xlsx"))
+    written.append(excel.save(excel.bistand_workbook(pub), out_dir / BISTAND_FILE))
+    chart_dir = out_dir / CHARTS_DIR
+    for q in pub.questions:
+        chart = charts.render_question(pub, q.question, year)
+        rendered[q.question] = chart
+        written.append(_write_bytes(chart_dir / f"{q.question}.png", chart.png))
+        written.append(_write_text(chart_dir / f"{q.question}.svg", chart.svg))
+        written.append(_write_text(chart_dir / f"{q.question}.txt", chart.spec.alt_text + "\n"))
+    written.append(_write_text(out_dir / PREVIEW_FILE, preview.render_html(pub, rendered)))
+    return written

@@ -1,0 +1,326 @@
+"""The Excel downloads: one workbook per question ("Last ned Excel (all data)") and bistand.xlsx.
+
+Laid out after the UK Analysis Function guidance on releasing statistics in spreadsheets: the
+title in A1, one table per sheet (an Excel table with a header row, no merged cells, no blank
+rows), a sheet "Om tallene" with the description, notes, source and release status. Every text
+cell is written as text (data type 's'), so a label starting with "=", "+", "-" or "@" never
+becomes a formula.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from krise_pipeline import contract
+from krise_pipeline.exports import rules, texts
+from krise_pipeline.exports.model import CountCell, Publication, ShareCell
+from krise_pipeline.exports.vocabulary import (
+    BREAKDOWN_NAMES,
+    COUNT_POPULATION_NAMES,
+    MEASURE_NAMES,
+    POPULATION_NAMES,
+    SOURCE,
+    STATUS_NAMES,
+    TARGET_GROUP_NAMES,
+    breakdown_order,
+    category_name,
+    category_order,
+    measure_order,
+    population_order,
+)
+
+DATA_SHEET = "Data"
+NOTES_SHEET = "Om tallene"
+SHARES_SHEET = "Andeler"
+COUNTS_SHEET = "Antall"
+HEADER_ROW = 3
+YEAR_FORMAT = "0"
+COUNT_FORMAT = "#,##0"
+
+Value = str | int | None
+
+_TITLE_FONT = Font(bold=True, size=14)
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DCE6F0")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def _clean(text: str) -> str:
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
+
+
+def write_value(cell: Cell, value: Value, number_format: str = "0") -> None:
+    """Numbers as numbers; everything else as text that is never read as a formula."""
+    if value is None:
+        cell.value = None
+    elif isinstance(value, int):
+        cell.value = value
+        cell.number_format = number_format
+    else:
+        cell.value = _clean(value)
+        cell.data_type = "s"
+
+
+def _add_table(ws: Worksheet, name: str, headers: Sequence[str], rows: Sequence[Sequence[Value]],
+               widths: Sequence[int], wrap_columns: Sequence[int] = ()) -> None:
+    for col, header in enumerate(headers, start=1):
+        cell = ws.cell(row=HEADER_ROW, column=col)
+        write_value(cell, header)
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="bottom")
+    formats = [YEAR_FORMAT if header == "År" else COUNT_FORMAT for header in headers]
+    for r, row in enumerate(rows, start=HEADER_ROW + 1):
+        for col, value in enumerate(row, start=1):
+            cell = ws.cell(row=r, column=col)
+            write_value(cell, value, formats[col - 1])
+            if col in wrap_columns:
+                cell.alignment = _WRAP
+            elif isinstance(value, str) and value == rules.SUPPRESSED:
+                cell.alignment = Alignment(horizontal="right")
+    for col, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
+    if rows:
+        ref = f"A{HEADER_ROW}:{get_column_letter(len(headers))}{HEADER_ROW + len(rows)}"
+        table = Table(displayName=name, ref=ref)
+        table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
+        ws.add_table(table)
+
+
+def _title(ws: Worksheet, title: str, subtitle: str) -> None:
+    write_value(ws["A1"], title)
+    ws["A1"].font = _TITLE_FONT
+    write_value(ws["A2"], subtitle)
+
+
+def _notes_sheet(ws: Worksheet, title: str, entries: Sequence[tuple[str, str]]) -> None:
+    _title(ws, title, "Beskrivelse av tallene, merknader, kilde og publiseringsstatus.")
+    _add_table(ws, "om_tallene", ("Emne", "Innhold"), entries, (30, 110), wrap_columns=(2,))
+
+
+def _built(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None else "ukjent"
+
+
+def status_entries(pub: Publication, years: Sequence[int]) -> list[tuple[str, str]]:
+    entries: list[tuple[str, str]] = []
+    for year in years:
+        release = pub.release(year)
+        status = pub.status(year)
+        text = STATUS_NAMES.get(status, status)
+        if release is not None:
+            text += f" (bygget {_built(release.built_at)})"
+            if release.note and release.note.strip():
+                text += f". {release.note.strip()}"
+        entries.append((f"Status {year}", text))
+    latest = pub.release(pub.latest_year)
+    if latest is not None and (latest.package_version or latest.git_commit):
+        entries.append(("Programversjon", " ".join(
+            p for p in (latest.package_version, f"({latest.git_commit[:12]})" if latest.git_commit else None)
+            if p)))
+    return entries
+
+
+def _properties(wb: Workbook, pub: Publication, title: str) -> None:
+    wb.properties.title = title
+    wb.properties.creator = "Bufdir"
+    latest = pub.release(pub.latest_year)
+    if latest is not None and latest.built_at is not None:
+        wb.properties.created = latest.built_at
+        wb.properties.modified = latest.built_at
+    wb.properties.language = "nb-NO"
+
+
+# --- one workbook per question ---------------------------------------------------------------
+
+
+DATA_HEADERS = (
+    "År", "Målgruppe", "Kategorikode", "Kategori", "Antall sentre som krysset av",
+    "Antall sentre i grunnlaget", "Prosent av sentrene",
+)
+
+
+def question_rows(pub: Publication, question: str) -> list[tuple[Value, ...]]:
+    rows: list[tuple[Value, ...]] = []
+    for o in pub.offers_for(question):
+        pct: Value = rules.percent(o.n_centres, o.n_base) if o.n_base > 0 else rules.SUPPRESSED
+        rows.append((o.year, TARGET_GROUP_NAMES.get(o.target_group, o.target_group), o.item, o.label,
+                     o.n_centres, o.n_base, pct))
+    return rows
+
+
+def question_notes(pub: Publication, question: str) -> list[tuple[str, str]]:
+    q = pub.question(question)
+    years = pub.years(question)
+    entries: list[tuple[str, str]] = [
+        ("Tittel", q.title),
+        ("Spørsmål", q.question_text),
+        ("Hovedinndeling", q.main_grouping),
+        ("Sekundærinndeling", q.secondary_grouping),
+        ("Innhold", "Arket Data har én rad per år, målgruppe og kategori. Kategorinavnet er navnet som "
+                    "gjaldt det året; kategorikoden er den samme over årene."),
+        ("Enhet", "Antall sentre. Prosent av sentrene i grunnlaget, avrundet til hele prosent "
+                  "(0,5 rundes opp)."),
+    ]
+    if q.scope == contract.SCOPE_CENTRE:
+        entries.append(("Grunnlag", "Alle sentre som rapporterte det året."))
+    elif question == contract.ORGANISERING:
+        entries.append(("Grunnlag", "«Har botilbud»: alle sentre som rapporterte. Organiseringen av "
+                                    "botilbudet til menn: sentrene med botilbud til menn."))
+    else:
+        entries.append(("Grunnlag", "Tilbud til kvinner: sentrene med botilbud til kvinner. Tilbud til menn: "
+                                    "sentrene med botilbud til menn."))
+    for year in years:
+        parts = []
+        for group in pub.target_groups(question):
+            base = pub.base(year, question, group)
+            if base is None:
+                continue
+            parts.append(f"{rules.format_int(base)} sentre" if group == contract.TARGET_GROUP_ALL
+                         else f"{rules.format_int(base)} med {TARGET_GROUP_NAMES[group].lower()}")
+        if parts:
+            entries.append((f"Antall sentre {year}", rules.join_nb(parts)))
+    if question != contract.ORGANISERING:
+        entries.append((contract.DERIVED_LABELS[contract.MINST_ETT],
+                        "Antall sentre som krysset av for minst ett av alternativene i spørsmålet."))
+    notes = texts.footnotes(pub, question, pub.latest_year)
+    for i, note in enumerate(notes, start=1):
+        entries.append((f"Merknad {i}", note))
+    if not notes:
+        entries.append(("Merknader", "Ingen endringer i kategoriene."))
+    entries.append(("Kilde", SOURCE))
+    entries.extend(status_entries(pub, years or (pub.latest_year,)))
+    return entries
+
+
+def question_workbook(pub: Publication, question: str) -> Workbook:
+    q = pub.question(question)
+    years = pub.years(question)
+    span = f", {years[0]}–{years[-1]}" if len(years) > 1 else (f", {years[0]}" if years else "")
+    wb = Workbook()
+    notes = wb.active
+    assert notes is not None
+    notes.title = NOTES_SHEET
+    _notes_sheet(notes, f"Om tallene: {q.title}", question_notes(pub, question))
+    data = wb.create_sheet(DATA_SHEET)
+    _title(data, f"{q.title}: antall sentre etter år og målgruppe{span}",
+           f"Kilde: {SOURCE}. Merknader og forklaringer står i arket «{NOTES_SHEET}».")
+    _add_table(data, "data", DATA_HEADERS, question_rows(pub, question), (8, 20, 28, 70, 16, 16, 14))
+    _properties(wb, pub, q.title)
+    return wb
+
+
+# --- bistand.xlsx -----------------------------------------------------------------------------
+
+
+SHARE_HEADERS = (
+    "År", "Gruppe", "Bistand", "Bistandskode", "Inndeling", "Kategori", "Antall med bistanden",
+    "Antall opphold/besøk i grunnlaget", "Prosent",
+)
+COUNT_HEADERS = ("År", "Gruppe", "Inndeling", "Kategori", "Antall opphold/besøk", "Antall personer")
+
+
+def _share_sort(s: ShareCell) -> tuple[int, int, int, str, int, int, str]:
+    return (s.year, population_order(s.population), measure_order(s.population, s.measure), s.measure,
+            breakdown_order(s.breakdown), category_order(s.breakdown, s.category), s.category)
+
+
+def _count_sort(c: CountCell) -> tuple[int, int, int, int, str]:
+    return (c.year, population_order(c.population), breakdown_order(c.breakdown),
+            category_order(c.breakdown, c.category), c.category)
+
+
+def share_rows(pub: Publication) -> list[tuple[Value, ...]]:
+    rows: list[tuple[Value, ...]] = []
+    for s in sorted(pub.shares, key=_share_sort):
+        head: tuple[Value, ...] = (
+            s.year, POPULATION_NAMES.get(s.population, s.population), MEASURE_NAMES.get(s.measure, s.measure),
+            s.measure, BREAKDOWN_NAMES.get(s.breakdown, s.breakdown),
+            category_name(s.population, s.breakdown, s.category),
+        )
+        if s.suppressed or s.n_with is None or not s.n_base:
+            rows.append((*head, rules.SUPPRESSED, rules.SUPPRESSED, rules.SUPPRESSED))
+        else:
+            rows.append((*head, s.n_with, s.n_base, rules.percent(s.n_with, s.n_base)))
+    return rows
+
+
+def count_rows(pub: Publication) -> list[tuple[Value, ...]]:
+    rows: list[tuple[Value, ...]] = []
+    for c in sorted(pub.counts, key=_count_sort):
+        head: tuple[Value, ...] = (
+            c.year, COUNT_POPULATION_NAMES.get(c.population, c.population),
+            BREAKDOWN_NAMES.get(c.breakdown, c.breakdown), category_name(c.population, c.breakdown, c.category),
+        )
+        if c.suppressed or c.n_records is None:
+            rows.append((*head, rules.SUPPRESSED, rules.SUPPRESSED))
+        else:
+            rows.append((*head, c.n_records, rules.SUPPRESSED if c.n_persons is None else c.n_persons))
+    return rows
+
+
+SUPPRESSION_NOTE = (
+    f"«{rules.SUPPRESSED}» betyr at tallet er skjult (prikket) av personvernhensyn. Primær prikking: en celle "
+    f"(år, gruppe, inndeling og kategori) med færre enn {contract.SUPPRESSION_THRESHOLD} opphold eller "
+    "dagsbesøk i grunnlaget er skjult for all bistand. Sekundær prikking: i tillegg er så mange andre celler "
+    "skjult at ingen skjult celle kan regnes ut fra de publiserte tallene (for eksempel alle minus de andre "
+    "kategoriene). Aldersgruppene 0–2 og 3–5 år er skjult i begge aldersinndelingene når de er skjult i den ene."
+)
+
+
+def bistand_notes(pub: Publication) -> list[tuple[str, str]]:
+    years = sorted({s.year for s in pub.shares} | {c.year for c in pub.counts})
+    return [
+        ("Tittel", "Bistand under opphold og dagsbesøk, og antall brukere"),
+        ("Innhold", f"Arket «{SHARES_SHEET}»: andel av oppholdene (voksne beboere og barn) og dagsbesøkene der "
+                    f"bistanden ble gitt. Arket «{COUNTS_SHEET}»: antall opphold og dagsbesøk, og antall "
+                    "personer."),
+        ("Grunnlag for andelene", "Opphold og dagsbesøk i året der brukeren ikke har reservert seg mot "
+                                  "registrering. Reserverte opphold og besøk er med i antallet, men ikke i "
+                                  "andelene."),
+        ("Kartlegging av trusler", "«Totalt» er opphold eller besøk med kartlegging i regi av krisesenteret "
+                                   "eller i regi av andre; «både» er opphold eller besøk med begge."),
+        ("Prosent", "Avrundet til hele prosent; 0,5 rundes opp."),
+        ("Antall personer", "Personer telles ved første opphold eller dagsbesøk i året."),
+        ("Kjønn", "Kategoriene annet og ukjent kjønn vises ikke; kvinner og menn kan derfor til sammen være "
+                  "færre enn alle."),
+        ("Skjulte tall (..)", SUPPRESSION_NOTE),
+        ("Kilde", SOURCE),
+        *status_entries(pub, years or [pub.latest_year]),
+    ]
+
+
+def bistand_workbook(pub: Publication) -> Workbook:
+    wb = Workbook()
+    notes = wb.active
+    assert notes is not None
+    notes.title = NOTES_SHEET
+    _notes_sheet(notes, "Om tallene: bistand under opphold og dagsbesøk", bistand_notes(pub))
+    shares = wb.create_sheet(SHARES_SHEET)
+    _title(shares, "Bistand under opphold og dagsbesøk: andel av opphold og besøk etter år",
+           f"Kilde: {SOURCE}. «{rules.SUPPRESSED}» = skjult av personvernhensyn, se arket «{NOTES_SHEET}».")
+    _add_table(shares, "andeler", SHARE_HEADERS, share_rows(pub), (8, 24, 60, 28, 18, 12, 14, 18, 10))
+    counts = wb.create_sheet(COUNTS_SHEET)
+    _title(counts, "Antall opphold, dagsbesøk og personer etter år",
+           f"Kilde: {SOURCE}. «{rules.SUPPRESSED}» = skjult av personvernhensyn, se arket «{NOTES_SHEET}».")
+    _add_table(counts, "antall", COUNT_HEADERS, count_rows(pub), (8, 20, 16, 12, 18, 16))
+    _properties(wb, pub, "Bistand under opphold og dagsbesøk")
+    return wb
+
+
+def save(wb: Workbook, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    wb.save(tmp)
+    tmp.replace(path)
+    return path

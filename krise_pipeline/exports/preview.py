@@ -1,0 +1,308 @@
+"""index.html: a self-contained preview of the page "Bo- og dagtilbud" for the latest year.
+
+Sections in the published page's order; under each chart (inline SVG with title and
+description) an accessible data table, the figure sentences, the footnotes and the download link.
+Marked "UTKAST" unless the year is published; a revised year shows its amendment note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import Final
+
+from krise_pipeline import contract
+from krise_pipeline.exports import texts
+from krise_pipeline.exports.charts import ChartSpec, RenderedChart
+from krise_pipeline.exports.model import Publication
+from krise_pipeline.exports.rules import format_int
+from krise_pipeline.exports.vocabulary import PAGE_KICKER, PAGE_TITLE, SOURCE, STATUS_NAMES
+
+PUBLISHED_STATUSES: Final = ("publisert", "revidert")
+"""Statuses shown without the draft banner ('revidert' shows its amendment note instead)."""
+
+ShareText = Callable[[Publication, int], str | None]
+
+
+@dataclass(frozen=True)
+class ShareBlock:
+    heading: str
+    paragraph: ShareText
+
+
+@dataclass(frozen=True)
+class Section:
+    anchor: str
+    heading: str
+    questions: tuple[str, ...]
+    context: tuple[str, ...] = ()
+    shares: tuple[ShareBlock, ...] = ()
+
+
+SECTIONS: Final = (
+    Section(
+        "botilbud-for-voksne", "Botilbud for voksne", ("tilbud_beboere", "mal_beboere"),
+        ("Kommunene skal sørge for et likeverdig tilbud til kvinner og menn. Dette betyr ikke nødvendigvis at "
+         "de skal ha samme tilbud, men et tilbud som er tilrettelagt ut fra kjønnsspesifikke behov (Veileder "
+         "til krisesenterloven s. 14).",),
+        (ShareBlock("Bistand under oppholdene til voksne beboere", texts.adult_paragraph),),
+    ),
+    Section(
+        "tilbud-til-barn", "Tilbud til barn", ("tilbud_barn", "mal_barn"),
+        ("I henhold til krisesenterloven skal kommunen ta vare på barn på en måte som er tilpasset deres "
+         "behov, og sørge for at barns rettigheter ivaretas under opphold i krisesentertilbudet (§ 3).",),
+        (ShareBlock("Bistand under oppholdene til barn", texts.child_paragraph),
+         ShareBlock("Bistand til barn har sammenheng med alder", texts.age_paragraph)),
+    ),
+    Section(
+        "dagtilbudet", "Dagtilbudet", ("tilbud_dagbrukere", "prosedyre_dagbrukere"),
+        ("Ifølge krisesenterloven (§ 2) skal krisesentrene gi et dagtilbud med støtte, råd og veiledning. "
+         "Dagtilbudet retter seg mot personer som kun bruker krisesentertilbudet for samtaler og "
+         "rådgivning, og personer som tidligere har bodd på senteret og trenger støtte i en "
+         "reetableringsfase.",),
+        (ShareBlock("Bistand ved dagsbesøkene", texts.visit_paragraph),),
+    ),
+    Section(
+        "tilbud-til-parorende", "Tilbud til pårørende", ("tilbud_parorende",),
+        ("Krisesentrene er ikke pålagt å gi tilbud til pårørende.",),
+    ),
+    Section(
+        "sikkerhetstiltak", "Sikkerhetstiltak ved krisesentrene", ("sikkerhetstiltak", "politivurdering"),
+        ("I krisesenterlovens § 2 er det presisert at kommunene skal sørge for et trygt botilbud. Beskyttelse "
+         "er et hovedelement i krisesentertilbudet.",),
+    ),
+    Section(
+        "brukermedvirkning", "Rutiner for brukermedvirkning", ("brukermedvirkning",),
+        ("Krisesenterlovens § 3 omfatter krav om individuell tilrettelegging, noe som forutsetter "
+         "brukermedvirkning.",),
+    ),
+    Section(
+        "informasjonsarbeid", "Utadrettet informasjonsarbeid",
+        ("informasjonsarbeid", "utdanningsinstitusjoner", "nettside"),
+        ("Ifølge kommuneloven (§ 4) skal kommuner, og krisesentrene, aktivt informere om sin virksomhet.",),
+    ),
+)
+OTHER_SECTION: Final = Section("andre-sporsmal", "Andre spørsmål", ())
+
+
+def page_sections(pub: Publication) -> list[Section]:
+    """The sections that have something to show, plus any published question no section names."""
+    placed = {q for s in SECTIONS for q in s.questions} | {contract.ORGANISERING}
+    out: list[Section] = []
+    for s in SECTIONS:
+        present = tuple(q for q in s.questions if pub.has_question(q))
+        if present or s.shares:
+            out.append(Section(s.anchor, s.heading, present, s.context, s.shares))
+    rest = tuple(q.question for q in pub.questions if q.question not in placed)
+    if rest:
+        out.append(Section(OTHER_SECTION.anchor, OTHER_SECTION.heading, rest))
+    return out
+
+
+def _e(text: str) -> str:
+    return escape(text, quote=True)
+
+
+def _p(text: str, cls: str | None = None) -> str:
+    attr = f' class="{cls}"' if cls else ""
+    return f"<p{attr}>{_e(text)}</p>"
+
+
+def banner(pub: Publication, year: int) -> str:
+    status = pub.status(year)
+    release = pub.release(year)
+    note = (release.note or "").strip() if release is not None else ""
+    if status == "revidert":
+        text = note or "Tallene er rettet etter at de først ble publisert."
+        return (f'<div class="notice notice-revised" role="note"><strong>Revidert</strong> '
+                f"<span>{_e(text)}</span></div>")
+    if status in PUBLISHED_STATUSES:
+        return ""
+    extra = f" {note}" if note else ""
+    return (f'<div class="notice notice-draft" role="status" id="utkast"><strong>UTKAST</strong> '
+            f"<span>Ikke publisert. Tallene for {year} er foreløpige og kan bli endret.{_e(extra)}</span></div>")
+
+
+def data_table(spec: ChartSpec) -> str:
+    caption = f"{spec.title}, {spec.year}. Antall sentre."
+    head = "".join(f'<th scope="col">{_e(s.name)}</th>' for s in spec.series)
+    rows = []
+    for label, i in zip(spec.labels, range(len(spec.items)), strict=True):
+        cells = "".join(
+            f"<td>{'–' if s.values[i] is None else format_int(s.values[i] or 0)}</td>" for s in spec.series
+        )
+        rows.append(f'<tr><th scope="row">{_e(label)}</th>{cells}</tr>')
+    return (
+        f'<table class="data"><caption>{_e(caption)}</caption>'
+        f'<thead><tr><th scope="col">{_e(spec.category_heading)}</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def chart_block(pub: Publication, question: str, year: int, chart: RenderedChart, *,
+                heading_level: int = 3) -> str:
+    q = pub.question(question)
+    spec = chart.spec
+    h = f"h{heading_level}"
+    parts = [
+        f'<article class="chart-block" id="q-{_e(question)}">',
+        f"<{h}>{_e(q.title)}</{h}>",
+        _p(q.question_text, "question"),
+        '<dl class="groupings">'
+        f"<div><dt>Hovedinndeling</dt><dd>{_e(q.main_grouping)}</dd></div>"
+        f"<div><dt>Sekundærinndeling</dt><dd>{_e(q.secondary_grouping)}</dd></div></dl>",
+        f'<figure class="chart">{chart.svg_inline}'
+        f"<figcaption>{_e(q.title)}, {year}. Tallene står i tabellen under figuren.</figcaption></figure>",
+    ]
+    if not spec.is_empty:
+        parts.append(f"<details><summary>Vis tabell</summary>{data_table(spec)}</details>")
+    parts.extend(_p(t) for t in texts.question_paragraphs(pub, question, year))
+    notes = texts.footnotes(pub, question, year)
+    if notes:
+        items = "".join(f"<li>{_e(n)}</li>" for n in notes)
+        parts.append(f'<aside class="notes" aria-label="Merknader"><ul>{items}</ul></aside>')
+    parts.append(
+        f'<p class="download"><a href="{_e(question)}.xlsx" download>Last ned Excel (all data)</a> '
+        f"<span>Med statistikk om {_e(q.title)}</span> "
+        f'<a class="secondary" href="charts/{_e(question)}.png" download>Last ned figur (PNG)</a></p>'
+    )
+    parts.append("</article>")
+    return "\n".join(parts)
+
+
+def _organisation(pub: Publication, year: int, charts: dict[str, RenderedChart]) -> str:
+    org = texts.organisation_text(pub, year)
+    parts = [_p(t) for t in org.paragraphs]
+    if org.bullets:
+        parts.append("<ul>" + "".join(f"<li>{_e(b)}</li>" for b in org.bullets) + "</ul>")
+    if contract.ORGANISERING in charts and pub.has_question(contract.ORGANISERING):
+        parts.append(chart_block(pub, contract.ORGANISERING, year, charts[contract.ORGANISERING],
+                                 heading_level=2))
+    return "\n".join(parts)
+
+
+def _share_blocks(pub: Publication, year: int, blocks: Sequence[ShareBlock]) -> str:
+    parts = []
+    for block in blocks:
+        text = block.paragraph(pub, year)
+        if text:
+            parts.append(f'<div class="user-data"><h3>{_e(block.heading)}</h3>{_p(text)}</div>')
+    if parts:
+        parts.append('<p class="download"><a href="bistand.xlsx" download>Last ned Excel (bistand, alle år)</a> '
+                     "<span>Andeler av opphold og dagsbesøk, og antall brukere</span></p>")
+    return "\n".join(parts)
+
+
+def _footer(pub: Publication, year: int) -> str:
+    release = pub.release(year)
+    status = STATUS_NAMES.get(pub.status(year), pub.status(year))
+    facts = [f"Statistikkår {year}", f"status: {status.lower()}"]
+    if release is not None and release.built_at is not None:
+        facts.append(f"bygget {release.built_at.strftime('%Y-%m-%d %H:%M')}")
+    if release is not None and release.package_version:
+        version = release.package_version
+        if release.git_commit:
+            version += f" ({release.git_commit[:12]})"
+        facts.append(f"versjon {version}")
+    return (f'<footer class="site-footer"><div class="wrap"><p>Kilde: {_e(SOURCE)}.</p>'
+            f'<p class="build">{_e(", ".join(facts))}.</p></div></footer>')
+
+
+CSS: Final = """
+*{box-sizing:border-box}
+html{font-size:17px}
+body{margin:0;font-family:"Source Sans Pro","Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#1b2330;
+background:#f4f5f7;line-height:1.55}
+.wrap{max-width:820px;margin:0 auto;padding:0 20px}
+.site-header{background:#0b2f4e;color:#fff;padding:14px 0}
+.site-header .brand{font-weight:700;letter-spacing:.02em;margin-right:12px}
+.site-header .crumb{opacity:.85}
+.notice{position:sticky;top:0;z-index:5;padding:12px 20px;text-align:center;font-size:1rem;border-bottom:3px solid}
+.notice strong{font-size:1.15rem;letter-spacing:.08em;margin-right:10px}
+.notice-draft{background:#ffe08a;color:#3a2a00;border-color:#b07d00}
+.notice-revised{background:#dbeafe;color:#0b2f4e;border-color:#2f6db0}
+main{background:#fff;padding:8px 0 40px;margin:0 auto 0;max-width:860px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+.kicker{margin:28px 0 0;color:#52606d;font-size:.95rem}
+h1{font-size:2.3rem;line-height:1.15;margin:6px 0 6px;color:#0b2f4e}
+.meta{color:#52606d;margin:0 0 20px;font-size:.9rem}
+.toc{background:#f1f5f9;border-radius:6px;padding:12px 18px;margin:18px 0 28px}
+.toc h2{font-size:1rem;margin:0 0 6px;color:#0b2f4e}
+.toc ol{margin:0;padding-left:20px;columns:2;column-gap:28px}
+.toc a{color:#0b4f8a}
+section.page-section{border-top:1px solid #d9dee4;padding-top:12px;margin-top:28px}
+section.page-section>h2{font-size:1.7rem;color:#0b2f4e;margin:10px 0 8px}
+.context{color:#33414f}
+.chart-block{margin:26px 0 34px}
+.chart-block h2,.chart-block h3{font-size:1.3rem;margin:0 0 4px;color:#0b2f4e}
+.question{margin:0 0 8px;color:#33414f}
+.groupings{display:flex;gap:28px;margin:0 0 10px;font-size:.85rem;color:#52606d}
+.groupings dt{font-weight:600;color:#33414f}
+.groupings dd{margin:0}
+figure.chart{margin:8px 0 6px;padding:10px;border:1px solid #e3e7ec;border-radius:6px;background:#fff}
+figure.chart svg{display:block;width:100%;height:auto}
+figcaption{font-size:.82rem;color:#52606d;margin-top:4px}
+details{margin:6px 0 14px}
+summary{cursor:pointer;color:#0b4f8a;font-weight:600}
+table.data{border-collapse:collapse;width:100%;margin:8px 0;font-size:.9rem}
+table.data caption{text-align:left;font-weight:600;padding:4px 0}
+table.data th,table.data td{border-bottom:1px solid #e3e7ec;padding:5px 8px;text-align:right;vertical-align:top}
+table.data th[scope=row],table.data thead th:first-child{text-align:left;font-weight:400}
+table.data thead th{font-weight:600;border-bottom:2px solid #9aa5b1}
+.notes{font-size:.85rem;color:#52606d;border-left:3px solid #d9dee4;padding:2px 12px;margin:12px 0}
+.notes ul{margin:0;padding-left:16px}
+.download{margin:14px 0 0;font-size:.92rem;display:flex;flex-wrap:wrap;align-items:center;gap:8px 12px}
+.download a{display:inline-block;background:#0b4f8a;color:#fff;text-decoration:none;padding:6px 12px;
+border-radius:4px;font-weight:600}
+.download a.secondary{background:#fff;color:#0b4f8a;border:1px solid #0b4f8a}
+.download span{color:#52606d}
+.user-data{background:#f7f9fb;border-radius:6px;padding:10px 16px;margin:18px 0}
+.user-data h3{font-size:1.1rem;margin:4px 0 4px;color:#0b2f4e}
+.site-footer{color:#33414f;padding:20px 0 40px;font-size:.88rem}
+.site-footer .build{color:#6b7885}
+.skip{position:absolute;left:-999px;top:0;background:#fff;color:#0b4f8a;padding:8px 12px;z-index:10}
+.skip:focus{left:8px}
+a:focus,summary:focus{outline:3px solid #f0b400;outline-offset:2px}
+@media (max-width:640px){.toc ol{columns:1}h1{font-size:1.8rem}}
+"""
+
+
+def render_html(pub: Publication, charts: dict[str, RenderedChart]) -> str:
+    year = pub.latest_year
+    sections = page_sections(pub)
+    status = STATUS_NAMES.get(pub.status(year), pub.status(year))
+    toc = "".join(f'<li><a href="#{s.anchor}">{_e(s.heading)}</a></li>' for s in sections)
+    body: list[str] = [
+        '<a class="skip" href="#innhold">Hopp til innholdet</a>',
+        banner(pub, year),
+        '<header class="site-header"><div class="wrap"><span class="brand">Bufdir</span>'
+        '<span class="crumb">Statistikk og analyse › Krisesentrene</span></div></header>',
+        '<main id="innhold"><div class="wrap">',
+        _p(PAGE_KICKER, "kicker"),
+        f"<h1>{_e(PAGE_TITLE)}</h1>",
+        _p(f"Statistikkår {year} · {status}", "meta"),
+        f'<section class="page-section intro" id="organisering" aria-label="Organisering">'
+        f"{_organisation(pub, year, charts)}</section>",
+        f'<nav class="toc" aria-label="Innhold på siden"><h2>Innhold</h2><ol>{toc}</ol></nav>',
+    ]
+    for s in sections:
+        blocks = [chart_block(pub, q, year, charts[q]) for q in s.questions if q in charts]
+        shares = _share_blocks(pub, year, s.shares)
+        if not blocks and not shares:
+            continue
+        body.append(f'<section class="page-section" id="{s.anchor}"><h2>{_e(s.heading)}</h2>')
+        body.extend(_p(c, "context") for c in s.context)
+        body.extend(blocks)
+        if shares:
+            body.append(shares)
+        body.append("</section>")
+    body.append("</div></main>")
+    body.append(_footer(pub, year))
+    draft = "" if pub.status(year) in PUBLISHED_STATUSES else " (utkast)"
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="nb">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_e(PAGE_TITLE)} {year}{draft} – krisesenterstatistikken</title>\n"
+        f"<style>{CSS}</style>\n</head>\n<body>\n" + "\n".join(b for b in body if b) + "\n</body>\n</html>\n"
+    )

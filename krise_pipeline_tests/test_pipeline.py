@@ -1,0 +1,287 @@
+"""End to end: deliveries -> Dagster assets (in process, via the CLI) -> publication.duckdb.
+
+The backtest runs the shipped sample and compares every row of the published figures; the other
+tests use small hand-made deliveries or tamper with a copy of the sample.
+"""
+
+from __future__ import annotations
+
+import csv
+import decimal
+import io
+import os
+import re
+import shutil
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from krise_pipeline import cli, contract
+from krise_pipeline.definitions import build_definitions, settings_for
+from krise_pipeline_tests.deliveries import adult_stay, centre, child_stay, visit, write_delivery
+
+REPO = Path(__file__).resolve().parent.parent
+FIGURES = Path(__file__).resolve().parent / "fixtures" / "published_figures.csv"
+EPOCH = "1750000000"
+
+CONTRACT_COLUMNS = {
+    "centre_offers": [("year", "INTEGER"), ("question", "VARCHAR"), ("item", "VARCHAR"), ("label", "VARCHAR"),
+                      ("target_group", "VARCHAR"), ("n_centres", "INTEGER"), ("n_base", "INTEGER"),
+                      ("share", "DOUBLE")],
+    "service_shares": [("year", "INTEGER"), ("population", "VARCHAR"), ("measure", "VARCHAR"),
+                       ("breakdown", "VARCHAR"), ("category", "VARCHAR"), ("n_with", "INTEGER"),
+                       ("n_base", "INTEGER"), ("share", "DOUBLE"), ("suppressed", "BOOLEAN")],
+    "user_counts": [("year", "INTEGER"), ("population", "VARCHAR"), ("breakdown", "VARCHAR"),
+                    ("category", "VARCHAR"), ("n_records", "INTEGER"), ("n_persons", "INTEGER"),
+                    ("suppressed", "BOOLEAN")],
+    "questions": [("question", "VARCHAR"), ("scope", "VARCHAR"), ("title", "VARCHAR"),
+                  ("question_text", "VARCHAR"), ("main_grouping", "VARCHAR"), ("secondary_grouping", "VARCHAR")],
+    "label_changes": [("year", "INTEGER"), ("question", "VARCHAR"), ("item", "VARCHAR"),
+                      ("old_label", "VARCHAR"), ("new_label", "VARCHAR")],
+    "releases": [("year", "INTEGER"), ("status", "VARCHAR"), ("note", "VARCHAR"), ("built_at", "TIMESTAMP")],
+}
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(list(args), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def run(data: Path, wh: Path, *extra: str) -> tuple[int, str, str]:
+    return run_cli("run", "--data-dir", str(data), "--warehouse-dir", str(wh), *extra)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+    """The shipped sample, run once through the CLI into a temp warehouse."""
+    root = tmp_path_factory.mktemp("sample")
+    shutil.copytree(REPO / "data", root / "data")
+    os.environ["SOURCE_DATE_EPOCH"] = EPOCH
+    try:
+        code, out, err = run(root / "data", root / "warehouse")
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
+    assert code == 0, err
+    assert "publication.duckdb" in out
+    yield root / "data", root / "warehouse"
+
+
+def percent(share: float) -> int:
+    return int(decimal.Decimal(repr(share * 100)).quantize(decimal.Decimal(1), rounding=decimal.ROUND_HALF_UP))
+
+
+def test_backtest_reproduces_every_published_figure(sample: tuple[Path, Path]) -> None:
+    _, wh = sample
+    con = duckdb.connect(str(wh / "publication.duckdb"), read_only=True)
+    rows = list(csv.DictReader(FIGURES.open(encoding="utf-8")))
+    assert len(rows) > 100
+    misses = []
+    for r in rows:
+        year, lo, hi = int(r["year"]), int(r["min"]), int(r["max"])
+        if r["table"] == "centre_offers":
+            got = con.execute(
+                "SELECT n_centres FROM centre_offers WHERE year = ? AND question = ? AND item = ? AND target_group = ?",
+                [year, r["question_or_population"], r["item_or_measure"], r["target_group_or_breakdown"]],
+            ).fetchone()
+            value = got[0] if got else None
+        elif r["table"] == "service_shares":
+            got = con.execute(
+                "SELECT share FROM service_shares WHERE year = ? AND population = ? AND measure = ? "
+                "AND breakdown = ? AND category = ? AND NOT suppressed",
+                [year, r["question_or_population"], r["item_or_measure"], r["target_group_or_breakdown"],
+                 r["category"]],
+            ).fetchone()
+            value = percent(got[0]) if got else None
+        else:
+            column = "n_persons" if r["item_or_measure"] == "personer" else "n_records"
+            got = con.execute(
+                f"SELECT {column} FROM user_counts WHERE year = ? AND population = ? AND breakdown = ? "
+                "AND category = ? AND NOT suppressed",
+                [year, r["question_or_population"], r["target_group_or_breakdown"], r["category"]],
+            ).fetchone()
+            value = got[0] if got else None
+        if value is None or not lo <= value <= hi:
+            misses.append((r["table"], year, r["question_or_population"], r["item_or_measure"],
+                           r["target_group_or_breakdown"], r["category"], lo, hi, value))
+    assert misses == []
+
+
+def test_publication_has_the_contract_tables_and_columns(sample: tuple[Path, Path]) -> None:
+    _, wh = sample
+    con = duckdb.connect(str(wh / "publication.duckdb"), read_only=True)
+    for table, columns in CONTRACT_COLUMNS.items():
+        got = con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main' "
+            "ORDER BY column_index", [table]).fetchall()
+        assert got[: len(columns)] == columns, table
+    assert con.execute("SELECT year, status FROM releases ORDER BY year").fetchall() == [
+        (2020, "publisert"), (2021, "publisert"), (2022, "publisert"), (2023, "publisert"), (2024, "utkast")]
+    assert con.execute("SELECT count(*) FROM label_changes WHERE year = 2024").fetchone() == (3,)
+    # every year x population has every measure x category (7 measures x 10 categories for children)
+    assert con.execute("SELECT count(*) FROM service_shares WHERE year = 2024 AND population = 'barn_opphold'"
+                       ).fetchone() == (70,)
+    assert (wh / "krise.duckdb").stat().st_mode & 0o077 == 0
+    assert (wh / "publication.duckdb").stat().st_mode & 0o044 == 0o044
+
+
+def delivered_identifiers(data: Path) -> set[str]:
+    ids: set[str] = set()
+    for path in (data / "raw").glob("*/*.csv"):
+        for row in csv.DictReader(path.open(encoding="utf-8")):
+            ids.update(row[c] for c in contract.IDENTIFIERS if c in row)
+    return ids
+
+
+def test_no_identifier_reaches_the_publication_or_the_exports(sample: tuple[Path, Path]) -> None:
+    data, wh = sample
+    ids = delivered_identifiers(data)
+    assert len(ids) > 10_000
+    con = duckdb.connect(str(wh / "publication.duckdb"), read_only=True)
+    texts: set[str] = set()
+    for table, column in con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE data_type = 'VARCHAR' "
+            "AND schema_name = 'main' AND NOT internal").fetchall():
+        texts.update(v for (v,) in con.execute(f'SELECT DISTINCT "{column}" FROM {table}').fetchall() if v)
+        assert column not in contract.IDENTIFIERS
+    assert not ids & texts
+    exported = []
+    for path in (wh / "exports").rglob("*"):
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as z:
+                exported.extend(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
+        elif path.suffix in {".html", ".svg", ".txt"}:
+            exported.append(path.read_text(encoding="utf-8"))
+    assert len(exported) > 40
+    tokens = set(re.findall(r"[0-9A-Za-z_-]+", "\n".join(exported)))
+    assert not ids & tokens
+
+
+def publication_rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {t: con.execute(f"SELECT * FROM {t}").fetchall() for t in CONTRACT_COLUMNS}
+    finally:
+        con.close()
+
+
+def test_running_twice_gives_identical_tables(sample: tuple[Path, Path], tmp_path: Path) -> None:
+    data, wh = sample
+    first = publication_rows(wh / "publication.duckdb")
+    os.environ["SOURCE_DATE_EPOCH"] = EPOCH
+    try:
+        code, _, err = run(data, tmp_path / "again")
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
+    assert code == 0, err
+    assert publication_rows(tmp_path / "again" / "publication.duckdb") == first
+    assert (tmp_path / "again" / "exports" / "charts" / "tilbud_beboere.svg").read_bytes() == \
+        (wh / "exports" / "charts" / "tilbud_beboere.svg").read_bytes()
+
+
+@pytest.fixture
+def one_year(tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the sample's 2024 delivery, run once."""
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "data" / "raw" / "2024", data / "raw" / "2024")
+    code, _, err = run(data, tmp_path / "wh")
+    assert code == 0, err
+    return data, tmp_path / "wh"
+
+
+def test_bad_delivery_reports_every_problem_and_publishes_nothing(one_year: tuple[Path, Path]) -> None:
+    data, wh = one_year
+    before = (wh / "publication.duckdb").read_bytes()
+    adults = data / "raw" / "2024" / contract.ADULT_FILE
+    lines = adults.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    fields = lines[4].rstrip("\n").split(",")
+    fields[header.index("alder")] = "7"
+    lines[4] = ",".join(fields) + "\n"
+    fields = lines[9].rstrip("\n").split(",")
+    fields[header.index("innflyttet")] = "2024-02-30"
+    lines[9] = ",".join(fields) + "\n"
+    adults.write_text("".join(lines), encoding="utf-8")
+
+    code, _, err = run(data, wh)
+    assert code == 1
+    assert "beboere_opphold.csv line 5, column alder" in err
+    assert "beboere_opphold.csv line 10, column innflyttet" in err
+    assert "Traceback" not in err
+    assert "nothing was published" in err
+    assert (wh / "publication.duckdb").read_bytes() == before
+    # the same report from `validate`
+    vcode, _, verr = run_cli("validate", str(data / "raw" / "2024"))
+    assert vcode == 1
+    report = [line for line in verr.splitlines() if "line " in line]
+    assert report and all(line in err for line in report)
+
+
+def test_failing_blocking_check_stops_the_publication(one_year: tuple[Path, Path]) -> None:
+    data, wh = one_year
+    before = (wh / "publication.duckdb").read_bytes()
+    with duckdb.connect(str(wh / "krise.duckdb")) as con:  # a crafted bad table: a stay at an unknown centre
+        con.execute("INSERT INTO validated.beboere_opphold SELECT * REPLACE ('KS999' AS senter_id) "
+                    "FROM validated.beboere_opphold LIMIT 1")
+    defs = build_definitions(settings_for(str(data), str(wh)))
+    result = defs.resolve_job_def("publish").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert not result.success
+    evaluations = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
+                   for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    assert evaluations["records_reference_surveyed_centres"] is False
+    assert (wh / "publication.duckdb").read_bytes() == before
+
+
+def test_second_run_stops_clearly_while_one_is_running(one_year: tuple[Path, Path]) -> None:
+    data, wh = one_year
+    with cli.run_lock(wh, wait=False):
+        code, _, err = run(data, wh)
+    assert code == cli.EXIT_BUSY
+    assert "another krise-pipeline run" in err
+
+
+def test_hand_made_delivery_exact_figures(tmp_path: Path) -> None:
+    """Two centres (one for men only), a few stays: bases per group, reserved stays, suppression."""
+    survey = [
+        centre("KS001", 2023, har_tilbud_menn=0, tilbud_beboere__inntakssamtale__k=1,
+               tilbud_parorende__enesamtaler__k=1, nettside__egen_nettside=1),
+        centre("KS002", 2023, har_tilbud_kvinner=0, botilbud_menn_type="midlertidig",
+               tilbud_beboere__inntakssamtale__m=1),
+    ]
+    adults = [adult_stay(2023, opphold_id=f"O{i}", person_id=f"P{i}", inntakssamtale="1" if i < 18 else "0")
+              for i in range(24)]
+    adults.append(adult_stay(2023, opphold_id="OR", person_id="PR", reservert="1", inntakssamtale="",
+                             kartlegging_hjelpebehov="", kartlegging_trusler_senter="",
+                             kartlegging_trusler_andre="", plan_under_opphold="", plan_etter_opphold=""))
+    adults.append(adult_stay(2023, opphold_id="OM", person_id="PM", kjonn="M", senter_id="KS002",
+                             innflyttet="2022-12-20", utflyttet=""))
+    write_delivery(tmp_path / "data" / "raw" / "2023", survey, adults, [child_stay(2023)], [visit(2023)])
+    code, _, err = run(tmp_path / "data", tmp_path / "wh")
+    assert code == 0, err
+    con = duckdb.connect(str(tmp_path / "wh" / "publication.duckdb"), read_only=True)
+
+    def offer(q: str, item: str, group: str) -> tuple[object, ...] | None:
+        return con.execute("SELECT n_centres, n_base, share FROM centre_offers WHERE question = ? AND item = ? "
+                           "AND target_group = ?", [q, item, group]).fetchone()
+
+    assert offer("tilbud_beboere", "inntakssamtale", "kvinner") == (1, 1, 1.0)
+    assert offer("tilbud_beboere", "inntakssamtale", "menn") == (1, 1, 1.0)
+    assert offer("organisering", "har_tilbud", "menn") == (1, 2, 0.5)
+    assert offer("organisering", "botilbud_menn_midlertidig", "menn") == (1, 1, 1.0)
+    assert offer("tilbud_parorende", "minst_ett", "menn") == (0, 1, 0.0)
+    assert offer("nettside", "egen_nettside", "alle") == (1, 2, 0.5)
+    # 26 stays, 1 reserved: base 25, 19 intake talks (18 women + the man)
+    assert con.execute("SELECT n_with, n_base, suppressed FROM service_shares WHERE population = 'voksne_opphold' "
+                       "AND measure = 'inntakssamtale' AND breakdown = 'alle'").fetchone() == (19, 25, False)
+    assert con.execute("SELECT n_records, n_persons FROM user_counts WHERE population = 'beboere' "
+                       "AND breakdown = 'alle'").fetchone() == (26, 26)
+    # one man: M suppressed, so K too; one child and one visit: everything suppressed
+    assert con.execute("SELECT bool_and(suppressed) FROM service_shares WHERE breakdown = 'kjonn' "
+                       "AND population = 'voksne_opphold'").fetchone() == (True,)
+    assert con.execute("SELECT bool_and(suppressed) FROM user_counts WHERE population IN ('barn', 'dagbrukere')"
+                       ).fetchone() == (True,)

@@ -1,0 +1,297 @@
+"""The safe readers: CSV blocks and line numbers, gzip, limits, and the survey sheet as text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from krise_pipeline import contract, reading
+from krise_pipeline.reading import DeliveryFile, ReadIssue, UnreadableFile
+from krise_pipeline_tests.deliveries import csv_bytes, visit
+
+COLUMNS = contract.VISIT_COLUMNS
+CATEGORICAL = [c for c in COLUMNS if c not in ("besok_id", "person_id")]
+
+
+def visits(n: int) -> list[dict[str, str]]:
+    return [visit(besok_id=f"V{i}", person_id=f"P{i % 7}", dato=f"2024-01-{1 + i % 28:02d}") for i in range(n)]
+
+
+def read_all(path: Path, columns: tuple[str, ...] = COLUMNS) -> tuple[pd.DataFrame, list[ReadIssue]]:
+    issues: list[ReadIssue] = []
+    frames = list(reading.iter_csv(DeliveryFile(path.name, path), columns, CATEGORICAL, issues.append))
+    frame = pd.concat(frames) if frames else pd.DataFrame(columns=list(columns))
+    return frame, issues
+
+
+def test_frames_are_indexed_by_line_and_typed(tmp_path: Path) -> None:
+    path = tmp_path / "dagsbesok.csv"
+    path.write_bytes(csv_bytes(COLUMNS, visits(3)))
+    frame, issues = read_all(path)
+    assert issues == []
+    assert list(frame.index) == [2, 3, 4]
+    assert list(frame.columns) == list(COLUMNS)
+    assert frame.loc[3, "besok_id"] == "V1" and frame.loc[4, "dato"] == "2024-01-03"
+    assert isinstance(frame["kjonn"].dtype, pd.CategoricalDtype)
+    assert frame["besok_id"].dtype == object
+
+
+@pytest.mark.parametrize("block", [40, 97, 1000])
+def test_line_numbers_across_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    monkeypatch.setattr(reading, "CSV_BLOCK_BYTES", block)
+    monkeypatch.setattr(reading, "GZIP_PIECE_BYTES", 13)
+    data = csv_bytes(COLUMNS, visits(50))
+    for name, payload in (("a.csv", data), ("a.csv.gz", gzip.compress(data))):
+        path = tmp_path / name
+        path.write_bytes(payload)
+        frame, issues = read_all(path)
+        assert issues == []
+        assert list(frame.index) == list(range(2, 52))
+        assert list(frame["besok_id"]) == [f"V{i}" for i in range(50)]
+
+
+def test_columns_in_another_order_are_reordered(tmp_path: Path) -> None:
+    path = tmp_path / "dagsbesok.csv"
+    path.write_bytes(csv_bytes(list(reversed(COLUMNS)), visits(2)))
+    frame, _ = read_all(path)
+    assert list(frame.columns) == list(COLUMNS) and list(frame["besok_id"]) == ["V0", "V1"]
+
+
+def test_careful_path_reports_bad_lines_and_keeps_the_rest(tmp_path: Path) -> None:
+    lines = csv_bytes(COLUMNS, visits(5)).decode().splitlines()
+    lines[2] = '"V1,' + lines[2][3:]  # an unclosed quote
+    lines[3] += ",x"  # one field too many
+    lines.insert(4, "")  # a blank line
+    path = tmp_path / "dagsbesok.csv"
+    path.write_text("\n".join(lines))  # no newline at the end
+    frame, issues = read_all(path)
+    assert [(i.location, i.rule) for i in issues] == [("line 3", "malformed"), ("line 4", "field_count")]
+    assert list(frame.index) == [2, 6, 7]
+    assert list(frame["besok_id"]) == ["V0", "V3", "V4"]
+
+
+def test_quoted_fields_keep_their_commas(tmp_path: Path) -> None:
+    rows = visits(2)
+    rows[1]["person_id"] = "P,1"
+    path = tmp_path / "dagsbesok.csv"
+    path.write_bytes(csv_bytes(COLUMNS, rows))
+    frame, issues = read_all(path)
+    assert issues == [] and frame.loc[3, "person_id"] == "P,1"
+
+
+def test_repeated_header_is_reported_and_dropped(tmp_path: Path) -> None:
+    lines = csv_bytes(COLUMNS, visits(3)).decode().splitlines()
+    path = tmp_path / "dagsbesok.csv"
+    path.write_text("\n".join([*lines[:2], lines[0], *lines[2:]]) + "\n")
+    frame, issues = read_all(path)
+    assert [(i.location, i.rule) for i in issues] == [("line 3", "repeated_header")]
+    assert list(frame.index) == [2, 4, 5]
+
+
+@pytest.mark.parametrize(
+    ("payload", "rule", "location"),
+    [
+        (b"", "empty_file", ""),
+        (b"\xef\xbb\xbf", "empty_file", ""),
+        (b"\n" + csv_bytes(COLUMNS, visits(1)), "missing_header", "line 1"),
+        (csv_bytes(COLUMNS, visits(3)).replace(b"V2", b"V\xe62"), "encoding", "line 4"),
+        (csv_bytes(COLUMNS, visits(3)).replace(b"V1", b"V\x001"), "nul_byte", "line 3"),
+        (b"\xff\xfeb\x00e\x00", "nul_byte", "line 1"),
+    ],
+)
+def test_unreadable_csv(tmp_path: Path, payload: bytes, rule: str, location: str) -> None:
+    path = tmp_path / "dagsbesok.csv"
+    path.write_bytes(payload)
+    with pytest.raises(UnreadableFile) as caught:
+        read_all(path)
+    assert [(i.rule, i.location) for i in caught.value.issues] == [(rule, location)]
+
+
+def test_header_problems_are_all_reported(tmp_path: Path) -> None:
+    columns = [c for c in COLUMNS if c != "dato"] + ["Dato", "kjonn"]
+    path = tmp_path / "dagsbesok.csv"
+    path.write_bytes(csv_bytes(columns, []))
+    with pytest.raises(UnreadableFile) as caught:
+        read_all(path)
+    assert [(i.rule, i.column) for i in caught.value.issues] == [
+        ("unknown_column", "Dato"), ("duplicate_column", "kjonn"), ("missing_column", "dato"),
+    ]
+
+
+def test_truncated_gzip_keeps_the_lines_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reading, "GZIP_PIECE_BYTES", 64)
+    data = gzip.compress(csv_bytes(COLUMNS, visits(400)), compresslevel=1)
+    path = tmp_path / "dagsbesok.csv.gz"
+    path.write_bytes(data[: len(data) // 2])
+    issues: list[ReadIssue] = []
+    frames: list[pd.DataFrame] = []
+    with pytest.raises(UnreadableFile) as caught:
+        for frame in reading.iter_csv(DeliveryFile("dagsbesok.csv", path), COLUMNS, CATEGORICAL, issues.append):
+            frames.append(frame)
+    (issue,) = caught.value.issues
+    last = int(frames[-1].index[-1])
+    assert issue.rule == "truncated" and issue.location == f"line {last + 1}"
+    assert list(pd.concat(frames).index) == list(range(2, last + 1))
+
+
+def test_line_too_long(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reading, "MAX_LINE_BYTES", 300)
+    monkeypatch.setattr(reading, "CSV_BLOCK_BYTES", 64)
+    path = tmp_path / "dagsbesok.csv"
+    path.write_bytes(csv_bytes(COLUMNS, visits(2)) + b"x" * 1000 + b"\n")
+    with pytest.raises(UnreadableFile) as caught:
+        read_all(path)
+    assert [(i.rule, i.location) for i in caught.value.issues] == [("line_too_long", "line 4")]
+
+
+def test_csv_too_large(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reading, "MAX_CSV_BYTES", 100)
+    path = tmp_path / "dagsbesok.csv"
+    path.write_bytes(csv_bytes(COLUMNS, visits(5)))
+    with pytest.raises(UnreadableFile) as caught:
+        read_all(path)
+    assert caught.value.issues[0].rule == "too_large"
+
+
+def test_locate(tmp_path: Path) -> None:
+    (tmp_path / "dagsbesok.csv.gz").write_bytes(b"")
+    assert reading.locate(tmp_path, "dagsbesok.csv").delivered_as == "dagsbesok.csv.gz"
+    (tmp_path / "dagsbesok.csv").write_bytes(b"")
+    (tmp_path / "sentreskjema.xlsx").mkdir()
+    for name, rule in (("dagsbesok.csv", "duplicate_file"), ("barn_opphold.csv", "missing_file"),
+                       ("sentreskjema.xlsx", "unreadable"), ("sentreskjema.xlsx.gz", "missing_file")):
+        with pytest.raises(UnreadableFile) as caught:
+            reading.locate(tmp_path, name)
+        assert caught.value.issues[0].rule == rule
+
+
+def test_prefetched_passes_items_and_errors() -> None:
+    def items() -> Iterator[pd.DataFrame]:
+        yield pd.DataFrame({"a": [1]})
+        yield pd.DataFrame({"a": [2]})
+        raise UnreadableFile(ReadIssue("line 3", "", "encoding", "", "bad"))
+
+    got: list[int] = []
+    with pytest.raises(UnreadableFile):
+        for frame in reading.prefetched(items()):
+            got.append(int(frame["a"].iloc[0]))
+    assert got == [1, 2]
+    stopped = reading.prefetched(iter([pd.DataFrame({"a": [i]}) for i in range(10)]))
+    assert int(next(stopped)["a"].iloc[0]) == 0
+    stopped.close()
+
+
+# --- the survey sheet -------------------------------------------------------------------------
+
+
+def workbook(path: Path, rows: list[list[object]], sheet: str = "svar") -> Path:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = sheet
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def test_survey_cells_as_text(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "s.xlsx", [
+        ["senter_id", "kommune_nr", "a", "b", "c", "d"],
+        ["KS001", 301, 1, 1.0, 0.5, True],
+        [None, None, None, None, None, None],
+        ["KS002", "0301", dt.datetime(2024, 1, 2), "=1+1", -4, None, "extra"],
+    ])
+    sheet = reading.read_survey(path, "svar", {"kommune_nr": 4})
+    assert sheet.header == ["senter_id", "kommune_nr", "a", "b", "c", "d", ""]
+    assert sheet.rows == [2, 4]
+    assert sheet.data == [
+        ["KS001", "0301", "1", "1", "0.5", "TRUE", ""],
+        ["KS002", "0301", "2024-01-02T00:00:00", "=1+1", "-4", "", "extra"],
+    ]
+    assert sheet.formulas == {(4, 3)}
+    assert sheet.cell(4, 3) == "svar!D4"
+
+
+def test_survey_with_a_wrong_dimension_is_read_in_full(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "s.xlsx", [["senter_id"], ["KS001"], ["KS002"], ["KS003"]])
+    patched = tmp_path / "patched.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(patched, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data.replace(b'<dimension ref="A1:A4"/>', b'<dimension ref="A1:A2"/>')
+            dst.writestr(item, data)
+    assert reading.read_survey(patched, "svar").rows == [2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("content", "rule"),
+    [
+        (b"PK\x03\x04 not really a zip", "not_xlsx"),
+        (b"senter_id,senter_navn\nKS001,x\n", "not_xlsx"),
+    ],
+)
+def test_unreadable_survey(tmp_path: Path, content: bytes, rule: str) -> None:
+    path = tmp_path / "sentreskjema.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(UnreadableFile) as caught:
+        reading.read_survey(path, "svar")
+    assert caught.value.issues[0].rule == rule
+
+
+def test_xml_entity_bomb_is_refused(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "s.xlsx", [["senter_id"], ["KS001"]])
+    bomb = tmp_path / "bomb.xlsx"
+    entities = '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)) + "]>"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(bomb, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"?>", b"?>" + entities.encode(), 1).replace(b"KS001", b"&i;")
+            dst.writestr(item, data)
+    with pytest.raises(UnreadableFile) as caught:
+        reading.read_survey(bomb, "svar")
+    assert caught.value.issues[0].rule == "not_xlsx"
+
+
+def test_survey_cell_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reading, "MAX_SURVEY_CELLS", 10)
+    path = workbook(tmp_path / "s.xlsx", [["a", "b", "c"]] * 5)
+    with pytest.raises(UnreadableFile) as caught:
+        reading.read_survey(path, "svar")
+    assert (caught.value.issues[0].rule, caught.value.issues[0].location) == ("too_large", "svar!4:4")
+
+
+def test_simply_quoted_fields_take_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = csv_bytes(COLUMNS, visits(3)).decode().splitlines()
+    quoted = "\r\n".join(",".join(f'"{v}"' for v in line.split(",")) for line in lines) + "\r\n"
+    path = tmp_path / "dagsbesok.csv"
+    path.write_text(quoted, newline="")
+
+    def no_careful_path(*args: object) -> None:
+        raise AssertionError("careful path")
+
+    monkeypatch.setattr(reading, "_careful_frame", no_careful_path)
+    frame, issues = read_all(path)
+    assert issues == [] and list(frame.index) == [2, 3, 4]
+    assert list(frame["besok_id"]) == ["V0", "V1", "V2"] and frame.loc[4, "kartlegging_trusler_andre"] == "0"
+
+
+@pytest.mark.parametrize("field", ['"a""b"', '"a,b"', '"a\nb"', '"a"b', 'a"b'])
+def test_other_quoting_takes_the_careful_path(tmp_path: Path, field: str) -> None:
+    lines = csv_bytes(COLUMNS, visits(2)).decode().splitlines()
+    lines[1] = lines[1].replace("P0", field, 1)
+    path = tmp_path / "dagsbesok.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert reading._without_simple_quotes(path.read_bytes().split(b"\n", 1)[1]) is None
+    frame, _ = read_all(path)
+    assert "V1" in set(frame["besok_id"])
