@@ -1,4 +1,4 @@
-"""Command line: `krise-pipeline run | validate | sample | preview`.
+"""Command line: `krise-pipeline run | validate | diff | sample | preview`.
 
 `run` materialises the same Dagster assets as the UI, in process: each year's delivery is loaded
 (`load_year` job, one run per year partition), and only when every year is valid the warehouse
@@ -19,6 +19,8 @@ from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance
+
+    from krise_pipeline.defs.resources import KriseSettings
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 LOCK_FILE = ".krise_pipeline.lock"
@@ -66,57 +68,104 @@ def _instance() -> DagsterInstance:
     return DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
 
 
-def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+def _load_years(
+    args: argparse.Namespace, err: IO[str], then: str
+) -> tuple[int, KriseSettings | None]:
+    """Load every requested year (one `load_year` run each), then run the job `then` once.
+
+    Returns (exit code, settings); on any failure the reports are printed and `then` does not run.
+    """
     from krise_pipeline.definitions import build_definitions, settings_for
     from krise_pipeline.defs import jobs
     from krise_pipeline.defs.partitions import year_partitions
 
-    started = time.perf_counter()
     settings = settings_for(args.data_dir, args.warehouse_dir)
     defs = build_definitions(settings)
     delivered = settings.delivered_years()
     years = sorted(set(args.year)) if args.year else delivered
     unknown = [y for y in years if y not in delivered]
     if unknown or not years:
-        where = settings.raw_dir
         what = ", ".join(map(str, unknown)) if unknown else "any year"
-        print(f"krise-pipeline: no delivery folder for {what} in {where}", file=err)
-        return EXIT_USAGE
+        print(f"krise-pipeline: no delivery folder for {what} in {settings.raw_dir}", file=err)
+        return EXIT_USAGE, None
     log_level = "INFO" if args.verbose else "CRITICAL"
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    with run_lock(settings.warehouse_path, wait=args.wait):
-        instance = _instance()
-        keys = [str(y) for y in years]
-        partitions = year_partitions.name or "year"
-        instance.add_dynamic_partitions(
-            partitions, [k for k in keys if not instance.has_dynamic_partition(partitions, k)]
-        )
-        failures: list[str] = []
-        for key in keys:
-            result = defs.resolve_job_def(jobs.LOAD_YEAR).execute_in_process(
-                partition_key=key, instance=instance, raise_on_error=False, run_config=run_config
-            )
-            if not result.success:
-                failures.append(_failure_text(result))
-        if failures:
-            print("\n\n".join(failures), file=err)
-            print(f"krise-pipeline: {len(failures)} of {len(keys)} year(s) failed; nothing was published "
-                  f"({settings.publication_db} is unchanged).", file=err)
-            return EXIT_INVALID
-        result = defs.resolve_job_def(jobs.PUBLISH).execute_in_process(
-            instance=instance, raise_on_error=False, run_config=run_config
+    instance = _instance()
+    keys = [str(y) for y in years]
+    partitions = year_partitions.name or "year"
+    instance.add_dynamic_partitions(partitions, [k for k in keys if not instance.has_dynamic_partition(partitions, k)])
+    failures: list[str] = []
+    for key in keys:
+        result = defs.resolve_job_def(jobs.LOAD_YEAR).execute_in_process(
+            partition_key=key, instance=instance, raise_on_error=False, run_config=run_config
         )
         if not result.success:
-            print(_failure_text(result), file=err)
-            print(f"krise-pipeline: publishing failed; {settings.publication_db} is unchanged.", file=err)
-            return EXIT_INVALID
+            failures.append(_failure_text(result))
+    if failures:
+        print("\n\n".join(failures), file=err)
+        print(f"krise-pipeline: {len(failures)} of {len(keys)} year(s) failed; nothing was published "
+              f"({settings.publication_db} is unchanged).", file=err)
+        return EXIT_INVALID, settings
+    result = defs.resolve_job_def(then).execute_in_process(
+        instance=instance, raise_on_error=False, run_config=run_config
+    )
+    if not result.success:
+        print(_failure_text(result), file=err)
+        print(f"krise-pipeline: the run failed; nothing was published ({settings.publication_db} is unchanged).",
+              file=err)
+        return EXIT_INVALID, settings
+    return EXIT_OK, settings
+
+
+def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from krise_pipeline.definitions import settings_for
+    from krise_pipeline.defs import jobs
+
+    started = time.perf_counter()
+    with run_lock(settings_for(args.data_dir, args.warehouse_dir).warehouse_path, wait=args.wait):
+        code, settings = _load_years(args, err, jobs.PUBLISH)
+    if code != EXIT_OK or settings is None:
+        return code
     seconds = time.perf_counter() - started
-    print(f"Published {len(years)} year(s) ({', '.join(keys)}) in {seconds:.1f} s:", file=out)
+    years = ", ".join(str(y) for y in _published_years(settings.publication_db))
+    print(f"Published {years} in {seconds:.1f} s:", file=out)
     print(f"  publication (downstream tools read this): {settings.publication_db}", file=out)
     if settings.exports_dir.is_dir():
         print(f"  Excel downloads, charts and preview:      {settings.exports_dir}", file=out)
     print(f"  restricted working warehouse:              {settings.warehouse_db}", file=out)
     return EXIT_OK
+
+
+def _published_years(publication: Path) -> list[int]:
+    import duckdb
+
+    with duckdb.connect(str(publication), read_only=True) as con:
+        return [int(y) for (y,) in con.execute("SELECT year FROM releases ORDER BY year").fetchall()]
+
+
+def cmd_diff(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    """Every figure that would change against the current publication, before publishing."""
+    from krise_pipeline import revisions
+    from krise_pipeline.definitions import settings_for
+    from krise_pipeline.defs import jobs
+    from krise_pipeline.defs.resources import warehouse_resource
+
+    with run_lock(settings_for(args.data_dir, args.warehouse_dir).warehouse_path, wait=args.wait):
+        code, settings = _load_years(args, err, jobs.COMPUTE)
+        if code != EXIT_OK or settings is None:
+            return code
+        with warehouse_resource(settings).get_connection() as con:
+            changes = revisions.compare(con, settings.publication_db)
+            statuses = dict(con.execute("SELECT year, status FROM warehouse.releases").fetchall())
+    if not changes:
+        print(f"No published figure would change against {settings.publication_db}.", file=out)
+        return EXIT_OK
+    print(f"{len(changes)} figure(s) would change against {settings.publication_db}:", file=out)
+    for c in changes:
+        status = statuses.get(c.year, "utkast")
+        flag = "  FROZEN (publisert)" if status == "publisert" else f"  ({status})"
+        print(f"  {c}{flag}", file=out)
+    return EXIT_INVALID
 
 
 def cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -181,6 +230,14 @@ def parser() -> argparse.ArgumentParser:
     smp.add_argument("--seed", type=int, default=20240601)
     smp.add_argument("--years", type=int, nargs="+", default=[2020, 2021, 2022, 2023, 2024])
     smp.set_defaults(func=cmd_sample)
+
+    dif = sub.add_parser("diff", help="show every published figure a run would change (publishes nothing)")
+    dif.add_argument("--data-dir")
+    dif.add_argument("--warehouse-dir")
+    dif.add_argument("--year", type=int, action="append")
+    dif.add_argument("--wait", action="store_true")
+    dif.add_argument("-v", "--verbose", action="store_true")
+    dif.set_defaults(func=cmd_diff)
 
     prv = sub.add_parser("preview", help="print (or --open) where the preview page lies")
     prv.add_argument("--warehouse-dir")

@@ -28,7 +28,7 @@ def build_definitions(settings: KriseSettings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=list(assets.ALL_ASSETS),
         asset_checks=checks.ALL_CHECKS,
-        jobs=[jobs.load_year_job, jobs.publish_job, jobs.refresh_year_job],
+        jobs=[jobs.load_year_job, jobs.publish_job, jobs.refresh_year_job, jobs.compute_job],
         schedules=[schedules.yearly_refresh],
         sensors=[sensors.delivery_sensor],
         resources={"settings": settings, "warehouse_db": warehouse_resource(settings)},

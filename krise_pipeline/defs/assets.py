@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from krise_pipeline import codebook, exports, publish, releases, sqlfiles, validation, warehouse
+from krise_pipeline import codebook, exports, publish, releases, revisions, sqlfiles, validation, warehouse
 from krise_pipeline.defs.partitions import year_partitions
 from krise_pipeline.defs.resources import KriseSettings
 
@@ -305,6 +305,41 @@ def release_table(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.M
         return dg.MaterializeResult(metadata=table_metadata(con, "warehouse.releases", preview=True))
 
 
+@dg.asset(
+    key=["warehouse", "vintages"],
+    group_name="warehouse",
+    deps=[centre_offers.key, service_shares.key, user_counts.key, release_table.key],
+    kinds={"duckdb"},
+    pool=POOL,
+)
+def vintages(
+    context: dg.AssetExecutionContext, settings: KriseSettings, warehouse_db: DuckDBResource
+) -> dg.MaterializeResult:
+    """Revisions of published figures: one row per revised figure and release (old and new value).
+
+    Compares the new figures with the current publication.duckdb. A year marked `publisert` is
+    frozen: any change stops the run with the list of changed figures, and nothing is published.
+    A year marked `revidert` may change; its changes are added to the vintages kept so far.
+    """
+    with _warehouse(settings, warehouse_db) as con:
+        rows = con.execute("SELECT year, status, note, built_at FROM warehouse.releases").fetchall()
+        statuses = {int(y): str(s) for y, s, _, _ in rows}
+        notes = {int(y): str(n or "") for y, _, n, _ in rows}
+        built_at = max((b for *_, b in rows), default=None)
+        changes = revisions.compare(con, settings.publication_db)
+        violations = revisions.frozen_violations(changes, statuses)
+        if violations:
+            report = revisions.format_violations(violations)
+            context.log.error(report)
+            raise dg.Failure(description=report, metadata={"changed_figures": len(violations)},
+                             allow_retries=False)
+        total = revisions.build_vintages(con, settings.publication_db, changes, statuses, notes, built_at)
+        meta = table_metadata(con, "warehouse.vintages", preview=True)
+        meta["changes_vs_publication"] = len(changes)
+        meta["vintages"] = total
+        return dg.MaterializeResult(metadata=meta)
+
+
 # --- publication -----------------------------------------------------------------------------
 
 PUBLICATION_GRAIN = {
@@ -314,6 +349,7 @@ PUBLICATION_GRAIN = {
     "questions": "one row per question (= published chart)",
     "label_changes": "one row per label change or new item",
     "releases": "one row per published year",
+    "vintages": "one row per revised figure and release",
 }
 
 PUBLICATION_DEPS = {
@@ -323,6 +359,7 @@ PUBLICATION_DEPS = {
     "questions": [dg.AssetKey(["warehouse", "questions"])],
     "label_changes": [dg.AssetKey(["warehouse", "label_changes"])],
     "releases": [release_table.key],
+    "vintages": [vintages.key],
 }
 
 
@@ -384,6 +421,7 @@ ALL_ASSETS: Sequence[dg.AssetsDefinition] = (
     service_shares,
     user_counts,
     release_table,
+    vintages,
     publication,
     export_files,
 )
