@@ -249,11 +249,14 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
     args = parser().parse_args(argv)
     out, err = out or sys.stdout, err or sys.stderr
+    previous = os.umask(0o077)  # private by default: only the publication and exports are opened up
     try:
         return int(args.func(args, out, err))
     except Busy as exc:
         print(f"krise-pipeline: {exc}", file=err)
         return EXIT_BUSY
+    finally:
+        os.umask(previous)
 
 
 if __name__ == "__main__":

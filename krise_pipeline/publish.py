@@ -45,6 +45,17 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def make_public(root: Path) -> None:
+    """Make a published file or folder tree readable by everyone (directories 0755, files 0644).
+
+    Runs set a restrictive umask so that everything else they create (the restricted warehouse,
+    DuckDB's spill files, Dagster's logs) is private; published outputs are opened up explicitly.
+    """
+    paths = [root, *root.rglob("*")] if root.is_dir() else [root]
+    for p in paths:
+        os.chmod(p, 0o755 if p.is_dir() else 0o644)
+
+
 def remove_stale_temporaries(warehouse_dir: Path) -> None:
     """Remove temporary publication files left by a run that was killed."""
     for p in warehouse_dir.glob(f"{TMP_PREFIX}*"):
@@ -60,6 +71,7 @@ def publish(
     """Write the published tables from `con` into a new file and swap it in atomically."""
     queries = PUBLISHED_QUERIES if queries is None else queries
     warehouse_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(warehouse_dir, 0o755)  # downstream readers must reach publication.duckdb
     remove_stale_temporaries(warehouse_dir)
     target = warehouse_dir / PUBLICATION_FILE
     tmp = warehouse_dir / f"{TMP_PREFIX}{os.getpid()}.tmp"

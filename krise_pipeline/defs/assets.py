@@ -400,7 +400,10 @@ def publication(settings: KriseSettings, warehouse_db: DuckDBResource) -> Iterat
 def export_files(settings: KriseSettings) -> dg.MaterializeResult:
     """Reader-facing files generated from publication.duckdb only: one Excel download per question
     plus bistand.xlsx, one chart (png, svg, alt text) per question, and the preview page index.html."""
+    for stale in settings.exports_dir.rglob(".*.tmp"):  # left by a killed run
+        stale.unlink()
     paths = exports.write_exports(settings.publication_db, settings.exports_dir)
+    publish.make_public(settings.exports_dir)
     kinds: dict[str, int] = {}
     for p in paths:
         kinds[p.suffix] = kinds.get(p.suffix, 0) + 1
