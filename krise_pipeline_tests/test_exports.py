@@ -395,3 +395,13 @@ def test_published_and_revised_years(db_copy: Path) -> None:
     html = preview.render_html(pub, rendered)
     assert "UTKAST" not in html
     assert "notice-revised" in html and "Tallene for politivurdering er rettet." in html
+
+
+def test_revision_of_an_earlier_year_is_noted_beside_the_draft(db_copy: Path) -> None:
+    execute(db_copy, "update releases set status = 'revidert', note = 'Dagsbesøk 2023 er rettet fra 8 118 til 8 115.' "
+                     "where year = 2023")
+    pub = load_publication(db_copy)
+    rendered = {q.question: charts.render_question(pub, q.question, 2024) for q in pub.questions}
+    html = preview.render_html(pub, rendered)
+    assert "UTKAST" in html
+    assert "<strong>2023:</strong> Dagsbesøk 2023 er rettet fra 8 118 til 8 115." in html

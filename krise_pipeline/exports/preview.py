@@ -109,7 +109,24 @@ def _p(text: str, cls: str | None = None) -> str:
     return f"<p{attr}>{_e(text)}</p>"
 
 
+def earlier_revisions(pub: Publication, year: int) -> str:
+    """Amendment notes for earlier years marked 'revidert' (the latest year has its own banner)."""
+    notes = []
+    for r in sorted(pub.releases, key=lambda r: r.year):
+        if r.year < year and r.status == "revidert":
+            text = (r.note or "").strip() or "Tallene er rettet etter at de først ble publisert."
+            notes.append(f"<li><strong>{r.year}:</strong> {_e(text)}</li>")
+    if not notes:
+        return ""
+    return ('<div class="notice notice-revised" role="note"><strong>Revidert</strong> '
+            f"<span>Tall for tidligere år er rettet:</span><ul>{''.join(notes)}</ul></div>")
+
+
 def banner(pub: Publication, year: int) -> str:
+    return _latest_banner(pub, year) + earlier_revisions(pub, year)
+
+
+def _latest_banner(pub: Publication, year: int) -> str:
     status = pub.status(year)
     release = pub.release(year)
     note = (release.note or "").strip() if release is not None else ""
