@@ -8,7 +8,8 @@ LOAD_YEAR = "load_year"
 PUBLISH = "publish"
 REFRESH_YEAR = "refresh_year"
 
-# Every job writes krise.duckdb; the instance (.dagster/dagster.yaml) runs one tagged run at a time.
+# Every job writes krise.duckdb: a Dagster deployment shared with other code locations can hold these
+# runs to one at a time with a tag concurrency limit (`make dev` runs one run at a time anyway).
 WAREHOUSE_TAGS = {"krise/warehouse": "krise.duckdb"}
 
 load_year_job = dg.define_asset_job(
