@@ -27,7 +27,7 @@ run: $(STAMP_RUN)
 test: $(STAMP_DEV) lint typecheck pytest
 
 lint: $(STAMP_DEV)
-	$(BIN)/ruff check krise_pipeline krise_pipeline_tests
+	$(BIN)/ruff check krise_pipeline krise_pipeline_tests bench
 
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy krise_pipeline
@@ -35,9 +35,14 @@ typecheck: $(STAMP_DEV)
 pytest: $(STAMP_DEV)
 	$(BIN)/python -m pytest
 
-## dev: the Dagster UI on http://localhost:3000
+## dev: the Dagster UI on http://localhost:3000 (instance settings: .dagster/dagster.yaml)
 dev: $(STAMP_RUN)
-	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} sh -c 'mkdir -p "$$DAGSTER_HOME" && chmod 700 "$$DAGSTER_HOME" && $(BIN)/dagster dev'
+	@export DAGSTER_HOME="$${DAGSTER_HOME:-$(CURDIR)/.dagster_home}" && \
+	mkdir -p "$$DAGSTER_HOME" && chmod 700 "$$DAGSTER_HOME" && \
+	if [ ! -f "$$DAGSTER_HOME/dagster.yaml" ] || [ .dagster/dagster.yaml -nt "$$DAGSTER_HOME/dagster.yaml" ]; then \
+		cp .dagster/dagster.yaml "$$DAGSTER_HOME/dagster.yaml" && echo "$$DAGSTER_HOME/dagster.yaml <- .dagster/dagster.yaml"; \
+	fi && \
+	exec $(BIN)/python -W 'ignore:Function `dev_command` is superseded:FutureWarning' -m dagster dev
 
 ## bench: timings per stage (see bench/README section in README.md)
 bench: $(STAMP_DEV)

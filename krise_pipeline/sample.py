@@ -7,10 +7,14 @@ stays and visits that received help, and the numbers of stays, visits and person
 were never published get plausible values that follow the trends described on the page.
 
 `scale` multiplies the volumes of stays and visits; the number of centres grows as
-`round(n * scale ** (2/3))`. Shares stay roughly the same at every scale, but only scale 1.0 is
-calibrated exactly. The same arguments always give byte-identical CSV files and identical
-spreadsheet cell values: every random draw comes from a numpy Generator seeded with
-(`seed`, year, stream), so a year's files do not depend on which other years are generated.
+`round(n * scale ** (2/3))`, capped at `MAX_CENTRES` = 1000. The contract's `senter_id` is `KS`
+followed by exactly three digits, so no valid delivery can name more centres: ids are always
+three digits, `KS001` to `KS999` and then `KS000` for the thousandth centre (reached from about
+scale 110 on; beyond it the centres only get larger). Shares stay roughly the same at every
+scale, but only scale 1.0 is calibrated exactly. The same arguments always give byte-identical
+CSV files and identical spreadsheet cell values: every random draw comes from a numpy
+Generator seeded with (`seed`, year, stream), so a year's files do not depend on which other
+years are generated.
 
 The command line reaches it as `krise-pipeline sample`.
 """
@@ -33,10 +37,12 @@ from openpyxl import Workbook
 
 from krise_pipeline import codebook, contract
 
-__all__ = ["DEFAULT_SEED", "DEFAULT_YEARS", "generate"]
+__all__ = ["DEFAULT_SEED", "DEFAULT_YEARS", "MAX_CENTRES", "generate"]
 
 DEFAULT_YEARS: tuple[int, ...] = (2020, 2021, 2022, 2023, 2024)
 DEFAULT_SEED = 20240601
+ID_DIGITS = 3  # senter_id is KS + exactly three digits (contract section 1)
+MAX_CENTRES = 10**ID_DIGITS  # KS000..KS999: the most centres a valid delivery can have
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -510,7 +516,6 @@ class _Centres:
     propensity: FloatArray
     zeros_empty: BoolArray  # centre leaves unticked boxes empty
     kommune_as_number: BoolArray
-    id_width: int
 
     @property
     def n(self) -> int:
@@ -519,9 +524,10 @@ class _Centres:
 
 def _scaled_profile(year: int, scale: float) -> tuple[int, int, int, tuple[int, int, int]]:
     prof = _CENTRE_PROFILES[_profile_year(year, _CENTRE_PROFILES)]
-    f = scale ** (2 / 3)
-    regular = max(1, _rhu(prof.regular * f))
-    total = max(regular, _rhu((prof.regular + prof.men_only) * f))
+    # centres grow as scale^(2/3), but never beyond the ids the contract allows
+    f = min(scale ** (2 / 3), MAX_CENTRES / (prof.regular + prof.men_only))
+    regular = min(MAX_CENTRES, max(1, _rhu(prof.regular * f)))
+    total = min(MAX_CENTRES, max(regular, _rhu((prof.regular + prof.men_only) * f)))
     men_only = total - regular
     no_men = min(regular - 1, _rhu(prof.no_men * f)) if prof.no_men else 0
     men_offers = regular - no_men + men_only
@@ -580,8 +586,12 @@ def _centres(seed: int, year: int, scale: float) -> _Centres:
         year=year, names=names, kommune=kommune, har_k=har_k, har_m=har_m, men_type=men_type,
         size=size, propensity=propensity_all[:total].copy(),
         zeros_empty=zeros_empty_all[:total].copy(), kommune_as_number=kommune_as_number,
-        id_width=max(3, len(str(total))),
     )
+
+
+def _centre_id(i: int) -> str:
+    """The senter_id of centre number i (from 0): KS001, KS002, ..., KS999, KS000."""
+    return f"KS{(i + 1) % MAX_CENTRES:0{ID_DIGITS}d}"
 
 
 # --- survey --------------------------------------------------------------------------------------
@@ -712,7 +722,7 @@ def _write_survey(path: Path, centres: _Centres, answers: dict[str, npt.NDArray[
         zero: int | None = None if centres.zeros_empty[i] else 0
         lookup: tuple[int | None, int | None, int | None] = (zero, 1, None)  # index by value 0, 1, -1
         row: list[str | int | None] = [
-            f"KS{i + 1:0{centres.id_width}d}",
+            _centre_id(i),
             centres.names[i],
             kommune,
             int(centres.har_k[i]),
@@ -1097,6 +1107,10 @@ def _padded(expr: str, width: int) -> str:
     return f"lpad(CAST({expr} AS VARCHAR), {width}, '0')"
 
 
+# the same ids as _centre_id, for the 0-based centre numbers of the record tables
+_CENTRE_ID_SQL = f"'KS' || {_padded(f'(centre + 1) % {MAX_CENTRES}', ID_DIGITS)}"
+
+
 def _pseudonym_sql(letter: str) -> str:
     return f"'{letter}' || lower(lpad(to_hex(pid), 10, '0'))"
 
@@ -1142,7 +1156,7 @@ def _help_sql(columns: Sequence[str]) -> str:
 
 def _write_stays(con: duckdb.DuckDBPyConnection, rec: _Records, path: Path, *, seed: int, year: int,
                  population: int, id_letter: str, person_letter: str, person_col: str,
-                 columns: Sequence[str], help_cols: Sequence[str], id_width: int) -> None:
+                 columns: Sequence[str], help_cols: Sequence[str]) -> None:
     order = np.lexsort((rec.person, rec.centre, rec.start))
     n_persons = int(rec.person.max()) + 1 if rec.person.size else 0
     pid = _pseudonyms(seed, year, population, np.arange(n_persons, dtype=np.int64))
@@ -1150,7 +1164,7 @@ def _write_stays(con: duckdb.DuckDBPyConnection, rec: _Records, path: Path, *, s
     select = (
         f"'{year}{id_letter}' || {_padded('seq', max(7, len(str(order.size))))} AS opphold_id, "
         f"{_pseudonym_sql(person_letter)} AS {person_col}, "
-        f"'KS' || {_padded('centre + 1', id_width)} AS senter_id, "
+        f"{_CENTRE_ID_SQL} AS senter_id, "
         f"{_KJONN_SQL} AS kjonn, NULLIF(alder, -1) AS alder, "
         "DATE '1970-01-01' + d_start AS innflyttet, "
         "CASE WHEN d_end < 0 THEN NULL ELSE DATE '1970-01-01' + d_end END AS utflyttet, "
@@ -1159,8 +1173,7 @@ def _write_stays(con: duckdb.DuckDBPyConnection, rec: _Records, path: Path, *, s
     _copy_csv(con, table, select, columns, path)
 
 
-def _write_visits(con: duckdb.DuckDBPyConnection, rec: _Records, path: Path, *, seed: int, year: int,
-                  id_width: int) -> None:
+def _write_visits(con: duckdb.DuckDBPyConnection, rec: _Records, path: Path, *, seed: int, year: int) -> None:
     key = rec.start.astype(np.int64) * np.int64(1 << 24) + rec.centre
     order = np.argsort(key, kind="stable")
     n_persons = int(rec.person.max()) + 1 if rec.person.size else 0
@@ -1169,7 +1182,7 @@ def _write_visits(con: duckdb.DuckDBPyConnection, rec: _Records, path: Path, *, 
     select = (
         f"'{year}D' || {_padded('seq', max(8, len(str(order.size))))} AS besok_id, "
         f"{_pseudonym_sql('P')} AS person_id, "
-        f"'KS' || {_padded('centre + 1', id_width)} AS senter_id, {_KJONN_SQL} AS kjonn, "
+        f"{_CENTRE_ID_SQL} AS senter_id, {_KJONN_SQL} AS kjonn, "
         "DATE '1970-01-01' + d_start AS dato, first_flag AS forste_besok_i_aret, res_flag AS reservert, "
         + _help_sql(contract.VISIT_HELP)
     )
@@ -1220,17 +1233,16 @@ def generate(out_dir: Path, *, years: Sequence[int] = DEFAULT_YEARS, scale: floa
             adult_path = folder / contract.ADULT_FILE
             _write_stays(con, adults, adult_path, seed=seed, year=year, population=0, id_letter="V",
                          person_letter="P", person_col="person_id", columns=contract.ADULT_COLUMNS,
-                         help_cols=contract.ADULT_HELP, id_width=centres.id_width)
+                         help_cols=contract.ADULT_HELP)
             del adults
             child_path = folder / contract.CHILD_FILE
             _write_stays(con, children, child_path, seed=seed, year=year, population=1,
                          id_letter="B", person_letter="B", person_col="barn_id",
-                         columns=contract.CHILD_COLUMNS, help_cols=contract.CHILD_HELP,
-                         id_width=centres.id_width)
+                         columns=contract.CHILD_COLUMNS, help_cols=contract.CHILD_HELP)
             del children
             visits = _visits(_rng(seed, year, 4), year, scale, centres)
             visit_path = folder / contract.VISIT_FILE
-            _write_visits(con, visits, visit_path, seed=seed, year=year, id_width=centres.id_width)
+            _write_visits(con, visits, visit_path, seed=seed, year=year)
             del visits
             written.extend([adult_path, child_path, visit_path])
     finally:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
+import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
 from krise_pipeline import codebook, contract
-from krise_pipeline.sample import DEFAULT_YEARS, generate
+from krise_pipeline import sample as generator
+from krise_pipeline.sample import DEFAULT_SEED, DEFAULT_YEARS, MAX_CENTRES, generate
 from krise_pipeline_tests import reference
 
 PUBLISHED = Path(__file__).parent / "fixtures" / "published_figures.csv"
@@ -237,9 +241,41 @@ def test_centres_grow_with_scale(tmp_path: Path) -> None:
     generate(tmp_path, years=(2024,), scale=8.0)
     rows = survey_values(tmp_path / "raw/2024" / contract.SURVEY_FILE)
     assert len(rows) - 1 == round(43 * 8 ** (2 / 3)) == 172
+    assert [r[0] for r in rows[1:]] == [f"KS{i:03d}" for i in range(1, 173)]
     adults = reference.read_csv(tmp_path / "raw/2024" / contract.ADULT_FILE)
     assert len(adults) == 2715 * 8
     assert reference.contract_problems(tmp_path / "raw/2024") == []
+
+
+@pytest.mark.parametrize("year", DEFAULT_YEARS)
+@pytest.mark.parametrize("scale", [108.0, 150.0, 1000.0, 1e6])
+def test_centres_are_capped_at_the_ids_the_contract_allows(year: int, scale: float) -> None:
+    centres = generator._centres(DEFAULT_SEED, year, scale)
+    assert centres.n <= MAX_CENTRES == 1000
+    if scale >= 150:
+        assert centres.n == MAX_CENTRES  # the cap is reached and the profile stays consistent
+    regular, men_only, no_men, types = generator._scaled_profile(year, scale)
+    assert regular + men_only == centres.n
+    assert int(centres.har_k.sum()) == regular and sum(types) == int(centres.har_m.sum())
+    assert int(centres.har_m.sum()) == regular - no_men + men_only
+
+
+def test_a_thousand_centres_have_valid_distinct_ids(tmp_path: Path) -> None:
+    centres = generator._centres(DEFAULT_SEED, 2024, 1000.0)
+    answers = generator._survey_answers(generator._rng(DEFAULT_SEED, 2024, 1), centres, 2024)
+    path = tmp_path / contract.SURVEY_FILE
+    generator._write_survey(path, centres, answers, 2024)
+    ids = [str(r[0]) for r in survey_values(path)[1:]]
+    assert len(ids) == len(set(ids)) == MAX_CENTRES
+    assert all(re.fullmatch(r"KS[0-9]{3}", i) for i in ids)
+    assert ids[:2] == ["KS001", "KS002"] and ids[-2:] == ["KS999", "KS000"]
+    # the record files name the centres with the same ids
+    con = duckdb.connect()
+    numbers = np.array([0, 1, 998, 999], dtype=np.int32)
+    con.register("src", {"centre": numbers})
+    got = [r[0] for r in con.execute(f"SELECT {generator._CENTRE_ID_SQL} FROM src").fetchall()]
+    assert got == [generator._centre_id(int(i)) for i in numbers] == ["KS001", "KS002", "KS999", "KS000"]
+    con.close()
 
 
 def test_rejects_a_non_positive_scale(tmp_path: Path) -> None:

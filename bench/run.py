@@ -1,0 +1,539 @@
+"""Timings per stage of the pipeline at 1x, 10x, 100x and 1000x the 2024 volume.
+
+    .venv/bin/python bench/run.py [--scales 1 10 100 1000] [--repeat 3] [--out bench/out]
+
+For each scale the package's own generator (`krise_pipeline.sample.generate`) writes one year
+(2024) of deliveries in the contract's format to `<out>/data_<scale>x/` (reused while the
+generator and the scale are unchanged). The stages then run the real code paths, each repetition
+in a fresh warehouse folder, in a child process per scale:
+
+  validate   raw inventory (SHA-256 of the files) + validation.validate_delivery into staging_<year>
+  load       staging_<year> -> validated.* exactly as the validated asset does
+  scan       reference only: DuckDB's plain scan of the columns the aggregation reads
+  aggregate  warehouse.load_dimensions, build_centre_offers, build_cell_aggregates,
+             build_suppression, build_service_shares, build_user_counts, build_releases
+             (and the vintages of revised figures, as the vintages asset does)
+  publish    publish.publish (new file, atomic swap)
+  exports    exports.write_exports (Excel, charts, preview page)
+  data_total validate + load + aggregate + publish (the summary's total_s)
+  end_to_end data_total + exports
+  cli        `krise-pipeline run` as a subprocess, wall seconds (1x and 10x, and the shipped sample;
+             other scales with --cli-scales)
+
+Each stage opens its own connection to the file-backed krise.duckdb, as the Dagster assets do.
+Seconds are the median of `--repeat` runs. Peak RSS is the process's VmHWM from
+/proc/self/status, reset before each stage by writing 5 to /proc/self/clear_refs (falls back to
+the process-wide ru_maxrss where that is not possible); for the CLI it is ru_maxrss of the
+subprocess (os.wait4). `shipped` is the 5-year sample in data/ (skip it with --no-shipped).
+agg_vs_scan = aggregate / scan; results.json also has the seconds of each aggregation step and
+cells_vs_scan (build_cell_aggregates alone / scan). `--profile` adds one uncounted run under
+pyinstrument and writes `<out>/profile_<scale>_<stage>.txt`.
+The table goes to stdout and `<out>/results.json`; the last line sums up the largest scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gzip
+import hashlib
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = REPO / "bench" / "out"
+DEFAULT_SCALES = (1.0, 10.0, 100.0, 1000.0)
+CLI_SCALES = (1.0, 10.0)  # the whole `krise-pipeline run` is timed at these scales (and on the shipped sample)
+YEAR = 2024
+SHIPPED = "shipped"  # the label of the shipped 5-year sample in data/
+STAGES = ("validate", "load", "scan", "aggregate", "publish", "exports")
+DATA_STAGES = ("validate", "load", "aggregate", "publish")  # total_s: the data layers, without exports
+RECORD_TABLES = ("beboere_opphold", "barn_opphold", "dagsbesok")
+GIB = 1024**3
+
+# The columns warehouse.user_records (and so cell_aggregates) reads from each record table.
+SCAN_COLUMNS = {
+    "beboere_opphold": ("forste_opphold_i_aret", "reservert", "inntakssamtale", "kartlegging_hjelpebehov",
+                        "kartlegging_trusler_senter", "kartlegging_trusler_andre", "plan_under_opphold",
+                        "plan_etter_opphold"),
+    "barn_opphold": ("forste_opphold_i_aret", "reservert", "velkomstsamtale", "kartlegging_hjelpebehov",
+                     "kartlegging_trusler_senter", "kartlegging_trusler_andre", "plan_under_opphold"),
+    "dagsbesok": ("forste_besok_i_aret", "reservert", "kartlegging_hjelpebehov", "kartlegging_trusler_senter",
+                  "kartlegging_trusler_andre"),
+}
+
+
+def scan_sql() -> str:
+    """One plain aggregate per record table over the columns the aggregation reads."""
+    parts = []
+    for table, flags in SCAN_COLUMNS.items():
+        sums = ", ".join(f"sum({c}::INT) AS s{i}" for i, c in enumerate(flags))
+        pad = ", ".join(f"NULL AS s{i}" for i in range(len(flags), 8))
+        age = "sum(alder)" if table == "barn_opphold" else "NULL"
+        parts.append(
+            f"SELECT count(*) AS n, sum(year) AS y, count_if(kjonn = 'K') AS k, {age} AS a, {sums}"
+            + (f", {pad}" if pad else "")
+            + f" FROM validated.{table}"
+        )
+    return "\nUNION ALL\n".join(parts)
+
+
+def label(scale: float | str) -> str:
+    return scale if isinstance(scale, str) else f"{scale:g}x"
+
+
+# --- peak memory -------------------------------------------------------------------------------
+
+
+class PeakRss:
+    """Peak resident set size of this process while a stage runs."""
+
+    def __init__(self) -> None:
+        self.method = "VmHWM (/proc/self/status), reset per stage via /proc/self/clear_refs"
+        try:
+            self.reset()
+            self.read()
+        except OSError:
+            self.method = "ru_maxrss of the process (cumulative, not reset per stage)"
+            self._proc = False
+        else:
+            self._proc = True
+
+    def reset(self) -> None:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+
+    def read(self) -> int:
+        """Bytes."""
+        with open("/proc/self/status") as fh:
+            m = re.search(r"^VmHWM:\s+(\d+) kB", fh.read(), re.MULTILINE)
+        if m is None:
+            raise OSError("no VmHWM")
+        return int(m.group(1)) * 1024
+
+    def start(self) -> None:
+        if self._proc:
+            self.reset()
+
+    def peak(self) -> int:
+        if self._proc:
+            return self.read()
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+# --- the stages (child process) ----------------------------------------------------------------
+
+
+def _connect(db: Path) -> Any:
+    import duckdb
+
+    return duckdb.connect(str(db))
+
+
+def stage_validate(db: Path, data_dir: Path, years: Sequence[int]) -> None:
+    """raw/delivery_files and validated_delivery up to the staging tables, for every year."""
+    from krise_pipeline import releases, validation
+
+    for year in years:
+        year_dir = data_dir / "raw" / str(year)
+        rows = [(year, p.name, p.stat().st_size, releases.sha256_file(p))
+                for p in sorted(year_dir.iterdir()) if p.is_file()]
+        con = _connect(db)
+        try:
+            con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+            con.execute("CREATE TABLE IF NOT EXISTS raw.delivery_files "
+                        "(year INTEGER, file VARCHAR, bytes BIGINT, sha256 VARCHAR)")
+            con.execute("BEGIN")
+            con.execute("DELETE FROM raw.delivery_files WHERE year = ?", [year])
+            con.executemany("INSERT INTO raw.delivery_files VALUES (?, ?, ?, ?)", rows)
+            con.execute("COMMIT")
+        finally:
+            con.close()
+        staging = f"staging_{year}"
+        con = _connect(db)
+        try:
+            con.execute(f"DROP SCHEMA IF EXISTS {staging} CASCADE")
+            problems = validation.validate_delivery(year_dir, con, staging)
+        finally:
+            con.close()
+        if problems:
+            raise SystemExit(validation.format_report(problems, year_dir))
+
+
+def stage_load(db: Path, years: Sequence[int]) -> None:
+    """staging_<year> -> validated.*, as the validated asset does it."""
+    from krise_pipeline import sqlfiles
+
+    for year in years:
+        staging = f"staging_{year}"
+        con = _connect(db)
+        try:
+            sqlfiles.create_validated_tables(con, "validated")
+            con.execute("BEGIN")
+            for table in sqlfiles.VALIDATED_TABLES:
+                con.execute(f"DELETE FROM validated.{table} WHERE year = ?", [year])
+                con.execute(f"INSERT INTO validated.{table} SELECT * FROM {staging}.{table}")
+            con.execute("COMMIT")
+            con.execute(f"DROP SCHEMA {staging} CASCADE")
+        finally:
+            con.close()
+
+
+def stage_scan(db: Path) -> None:
+    con = _connect(db)
+    try:
+        con.execute(scan_sql()).fetchall()
+    finally:
+        con.close()
+
+
+def _vintages(con: Any, publication_db: Path) -> None:
+    """The vintages asset: compare with the current publication, keep the revisions."""
+    from krise_pipeline import revisions
+
+    rows = con.execute("SELECT year, status, note, built_at FROM warehouse.releases").fetchall()
+    statuses = {int(y): str(s) for y, s, _, _ in rows}
+    notes = {int(y): str(n or "") for y, _, n, _ in rows}
+    built_at = max((b for *_, b in rows), default=None)
+    changes = revisions.compare(con, publication_db)
+    violations = revisions.frozen_violations(changes, statuses)
+    if violations:
+        raise SystemExit(revisions.format_violations(violations))
+    revisions.build_vintages(con, publication_db, changes, statuses, notes, built_at)
+
+
+def stage_aggregate(db: Path, data_dir: Path, timings: dict[str, list[float]] | None = None) -> None:
+    """The warehouse assets, each on its own connection as in Dagster; `timings` gets each
+    step's seconds (connection included)."""
+    from krise_pipeline import codebook, publish, releases, warehouse
+
+    statuses = releases.read_releases(data_dir / "releases.csv")
+    steps: dict[str, Callable[[Any], object]] = {
+        "dimensions": warehouse.load_dimensions,
+        "centre_offers": warehouse.build_centre_offers,
+        "cell_aggregates": warehouse.build_cell_aggregates,
+        "suppression": warehouse.build_suppression,
+        "service_shares": warehouse.build_service_shares,
+        "user_counts": warehouse.build_user_counts,
+        "releases": lambda con: warehouse.build_releases(
+            con, {y: (r.status, r.note) for y, r in statuses.items()},
+            built_at=releases.build_time(), package_version=releases.package_version(),
+            git_commit=releases.git_commit(), codebook_sha256=codebook.codebook_sha256(),
+        ),
+    }
+    if "vintages" in publish.PUBLISHED_QUERIES:  # the revisions of published figures
+        steps["vintages"] = lambda con: _vintages(con, db.parent / publish.PUBLICATION_FILE)
+    for name, step in steps.items():
+        t0 = time.perf_counter()
+        con = _connect(db)
+        try:
+            step(con)
+        finally:
+            con.close()
+        if timings is not None:
+            timings.setdefault(name, []).append(time.perf_counter() - t0)
+
+
+def stage_publish(db: Path, warehouse_dir: Path) -> None:
+    from krise_pipeline import publish
+
+    con = _connect(db)
+    try:
+        publish.publish(con, warehouse_dir)
+    finally:
+        con.close()
+
+
+def stage_exports(warehouse_dir: Path) -> None:
+    from krise_pipeline import exports, publish
+
+    exports.write_exports(warehouse_dir / publish.PUBLICATION_FILE, warehouse_dir / "exports")
+
+
+def child(spec: dict[str, Any]) -> dict[str, Any]:
+    """Run every stage `repeat` times on one delivery folder; medians and peaks per stage."""
+    # import what every stage needs before measuring, so that no stage pays for the imports
+    import duckdb  # noqa: F401
+
+    from krise_pipeline import exports, publish, validation, warehouse  # noqa: F401
+
+    data_dir, work = Path(spec["data_dir"]), Path(spec["work"])
+    years = [int(y) for y in spec["years"]]
+    rss = PeakRss()
+    seconds: dict[str, list[float]] = {s: [] for s in STAGES}
+    peaks: dict[str, int] = dict.fromkeys(STAGES, 0)
+    profiles: dict[str, str] = {}
+    steps: dict[str, list[float]] = {}
+    repeat = int(spec["repeat"])
+    for rep in range(repeat + (1 if spec.get("profile") else 0)):
+        profiled = rep == repeat  # an extra run under the profiler, not counted
+        wh = work / f"rep{rep}"
+        shutil.rmtree(wh, ignore_errors=True)
+        wh.mkdir(parents=True)
+        db = wh / "krise.duckdb"
+        stages: dict[str, Callable[[], None]] = {
+            "validate": functools.partial(stage_validate, db, data_dir, years),
+            "load": functools.partial(stage_load, db, years),
+            "scan": functools.partial(stage_scan, db),
+            "aggregate": functools.partial(stage_aggregate, db, data_dir, None if profiled else steps),
+            "publish": functools.partial(stage_publish, db, wh),
+            "exports": functools.partial(stage_exports, wh),
+        }
+        for name in STAGES:
+            profiler = None
+            if profiled:
+                from pyinstrument import Profiler
+
+                profiler = Profiler(interval=0.005)
+                profiler.start()
+            rss.start()
+            t0 = time.perf_counter()
+            stages[name]()
+            if profiler is None:
+                seconds[name].append(time.perf_counter() - t0)
+                peaks[name] = max(peaks[name], rss.peak())
+            else:
+                profiler.stop()
+                path = Path(spec["out"]) / f"profile_{spec['label']}_{name}.txt"
+                path.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
+                profiles[name] = str(path)
+        shutil.rmtree(wh, ignore_errors=True)
+    return {
+        "seconds": {s: statistics.median(v) for s, v in seconds.items()},
+        "all_seconds": seconds,
+        "aggregate_steps": {k: statistics.median(v) for k, v in steps.items()},
+        "peak_bytes": peaks,
+        "rss_method": rss.method,
+        "profiles": profiles,
+    }
+
+
+# --- the parent: deliveries, child processes, the table ----------------------------------------
+
+
+def generator_fingerprint() -> str:
+    """What the generated files depend on: the generator, the contract and the codebook."""
+    pkg = REPO / "krise_pipeline"
+    h = hashlib.sha256()
+    for p in (pkg / "sample.py", pkg / "contract.py", pkg / "codebook.py",
+              pkg / "data" / "codebook.csv", pkg / "data" / "questions.csv"):
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def ensure_delivery(out: Path, scale: float, seed: int, regenerate: bool) -> Path:
+    from krise_pipeline import sample
+
+    data_dir = out / f"data_{label(scale)}"
+    stamp = data_dir / ".bench_stamp.json"
+    want = {"scale": scale, "years": [YEAR], "seed": seed, "generator": generator_fingerprint()}
+    if not regenerate and stamp.is_file() and json.loads(stamp.read_text()) == want:
+        print(f"# {label(scale)}: reusing the delivery in {data_dir}", file=sys.stderr)
+        return data_dir
+    shutil.rmtree(data_dir, ignore_errors=True)
+    t0 = time.perf_counter()
+    sample.generate(data_dir, years=(YEAR,), scale=scale, seed=seed)
+    stamp.write_text(json.dumps(want))
+    print(f"# {label(scale)}: generated {data_dir} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return data_dir
+
+
+def count_records(data_dir: Path, years: Sequence[int]) -> int:
+    """Stays and visits in the delivered CSV files (lines without the header)."""
+    from krise_pipeline import contract
+
+    total = 0
+    for year in years:
+        for name in contract.CSV_FILES:
+            path = data_dir / "raw" / str(year) / name
+            opener = functools.partial(open, path, "rb") if path.exists() else functools.partial(
+                gzip.open, path.with_name(name + ".gz"), "rb")
+            with opener() as fh:
+                total += sum(chunk.count(b"\n") for chunk in iter(functools.partial(fh.read, 1 << 24), b"")) - 1
+    return total
+
+
+def delivered_years(data_dir: Path) -> list[int]:
+    return sorted(int(p.name) for p in (data_dir / "raw").iterdir() if p.is_dir() and re.fullmatch(r"\d{4}", p.name))
+
+
+def run_child(spec: dict[str, Any]) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)],
+        stdout=subprocess.PIPE, text=True, check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: the stages at {spec['label']} failed (exit {proc.returncode})")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def run_cli(data_dir: Path, work: Path, repeat: int) -> tuple[float, int]:
+    """Median wall seconds and peak RSS (bytes) of `krise-pipeline run` as a subprocess."""
+    exe = Path(sys.executable).with_name("krise-pipeline")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "krise_pipeline.cli"]
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    times, peak = [], 0
+    for rep in range(repeat):
+        wh = work / f"cli{rep}"
+        shutil.rmtree(wh, ignore_errors=True)
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([*cmd, "run", "--data-dir", str(data_dir), "--warehouse-dir", str(wh)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        times.append(time.perf_counter() - t0)
+        proc.stderr.close()
+        if proc.returncode != 0:
+            raise SystemExit(f"bench: krise-pipeline run failed on {data_dir}:\n{err.decode(errors='replace')}")
+        peak = max(peak, usage.ru_maxrss * 1024)
+        shutil.rmtree(wh, ignore_errors=True)
+    return statistics.median(times), peak
+
+
+def rows_for(lab: str, scale: float | None, records: int, result: dict[str, Any],
+             cli: tuple[float, int] | None) -> list[dict[str, Any]]:
+    seconds, peaks = result["seconds"], result["peak_bytes"]
+    scan = seconds["scan"]
+    rows: list[dict[str, Any]] = []
+
+    def add(stage: str, s: float, peak: int, **extra: Any) -> None:
+        rows.append({
+            "scale": lab, "scale_factor": scale, "stage": stage, "records": records, "seconds": s,
+            "records_per_s": records / s if s > 0 else None, "peak_gib": peak / GIB,
+            "agg_vs_scan": None, **extra,
+        })
+
+    for stage in STAGES:
+        if stage == "aggregate":
+            steps = result["aggregate_steps"]
+            cells = steps.get("cell_aggregates")
+            add(stage, seconds[stage], peaks[stage], agg_vs_scan=seconds[stage] / scan if scan > 0 else None,
+                steps=steps, cells_vs_scan=cells / scan if cells and scan > 0 else None)
+        else:
+            add(stage, seconds[stage], peaks[stage])
+    data_total = sum(seconds[s] for s in DATA_STAGES)
+    data_peak = max(peaks[s] for s in DATA_STAGES)
+    add("data_total", data_total, data_peak)
+    add("end_to_end", data_total + seconds["exports"], max(data_peak, peaks["exports"]))
+    if cli is not None:
+        add("cli", cli[0], cli[1])
+    return rows
+
+
+def print_row(row: dict[str, Any], out: Any) -> None:
+    ratio = "" if row["agg_vs_scan"] is None else f"{row['agg_vs_scan']:.2f}"
+    rate = "" if row["records_per_s"] is None else f"{row['records_per_s']:,.0f}"
+    print(f"{row['scale']:>8} {row['stage']:<10} {row['records']:>12,} {row['seconds']:>9.3f} "
+          f"{rate:>13} {row['peak_gib']:>8.3f} {ratio:>11}", file=out, flush=True)
+
+
+HEADER = (f"{'scale':>8} {'stage':<10} {'records':>12} {'seconds':>9} {'records/s':>13} "
+          f"{'peak_GiB':>8} {'agg_vs_scan':>11}")
+
+
+def summary(rows: list[dict[str, Any]], lab: str) -> str:
+    by_stage = {r["stage"]: r for r in rows if r["scale"] == lab}
+    return (f"scale={lab} validate_s={by_stage['validate']['seconds']:.2f} "
+            f"aggregate_s={by_stage['aggregate']['seconds']:.2f} "
+            f"total_s={by_stage['data_total']['seconds']:.2f} "
+            f"peak_gib={by_stage['data_total']['peak_gib']:.2f} "
+            f"agg_vs_scan={by_stage['aggregate']['agg_vs_scan']:.2f}")
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--scales", type=float, nargs="+", default=list(DEFAULT_SCALES),
+                   help="scale factors of the 2024 volume (default: 1 10 100 1000)")
+    p.add_argument("--repeat", type=int, default=3, help="runs per stage; the median is shown (default 3)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="deliveries, warehouses and results.json")
+    p.add_argument("--seed", type=int, default=None, help="generator seed (default: the sample's)")
+    p.add_argument("--no-shipped", action="store_true", help="skip the shipped 5-year sample in data/")
+    p.add_argument("--no-cli", action="store_true", help="skip timing `krise-pipeline run`")
+    p.add_argument("--cli-scales", type=float, nargs="*", default=list(CLI_SCALES),
+                   help="scales at which `krise-pipeline run` is timed too (default: 1 10)")
+    p.add_argument("--regenerate", action="store_true", help="regenerate deliveries even if unchanged")
+    p.add_argument("--profile", action="store_true",
+                   help="profile every stage of the first run with pyinstrument (<out>/profile_*.txt)")
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.repeat < 1 or any(s <= 0 for s in args.scales):
+        p.error("--repeat and --scales must be positive")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    if args.child:
+        print(json.dumps(child(json.loads(args.child))))
+        return 0
+    from krise_pipeline import sample
+
+    seed = sample.DEFAULT_SEED if args.seed is None else args.seed
+    out: Path = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    jobs: list[tuple[str, float | None, Path]] = []
+    if not args.no_shipped:
+        jobs.append((SHIPPED, None, REPO / "data"))
+    for scale in sorted(set(args.scales)):
+        jobs.append((label(scale), scale, ensure_delivery(out, scale, seed, args.regenerate)))
+
+    rows: list[dict[str, Any]] = []
+    rss_method = ""
+    print(HEADER, flush=True)
+    for lab, scale, data_dir in jobs:
+        years = delivered_years(data_dir)
+        records = count_records(data_dir, years)
+        work = out / "work" / lab
+        spec = {"label": lab, "data_dir": str(data_dir), "work": str(work), "out": str(out), "years": years,
+                "repeat": args.repeat, "profile": args.profile}
+        result = run_child(spec)
+        rss_method = result["rss_method"]
+        cli = None
+        if not args.no_cli and (scale is None or scale in args.cli_scales):
+            cli = run_cli(data_dir, work, args.repeat)
+        new = rows_for(lab, scale, records, result, cli)
+        for row in new:
+            print_row(row, sys.stdout)
+        rows.extend(new)
+        shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(out / "work", ignore_errors=True)
+
+    line = summary(rows, label(max(args.scales)))
+    results = {
+        "repeat": args.repeat,
+        "seed": seed,
+        "year": YEAR,
+        "peak_rss": rss_method + "; cli: ru_maxrss of the subprocess",
+        "seconds": "median of the runs; data_total = validate + load + aggregate + publish; "
+                   "end_to_end = data_total + exports; scan is a reference, in neither",
+        "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                    "cpus": os.cpu_count(), "duckdb": _duckdb_version()},
+        "rows": rows,
+        "summary": line,
+    }
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(line, flush=True)
+    return 0
+
+
+def _duckdb_version() -> str:
+    import duckdb
+
+    return str(duckdb.__version__)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

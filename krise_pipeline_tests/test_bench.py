@@ -1,0 +1,134 @@
+"""The benchmark (bench/run.py): it runs and reports, and the stages it times compute the right figures
+at scale (every figure against the independent reference computation)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import duckdb
+import pandas as pd
+import pytest
+
+from krise_pipeline.sample import generate
+from krise_pipeline_tests import reference
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "bench" / "run.py"
+STAGES = ("validate", "load", "scan", "aggregate", "publish", "exports", "data_total", "end_to_end")
+
+
+def load_bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("krise_bench_run", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_bench_prints_a_row_per_stage_and_the_summary(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(BENCH), "--scales", "0.05", "--repeat", "1", "--no-shipped", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, cwd=REPO, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0].split() == ["scale", "stage", "records", "seconds", "records/s", "peak_GiB", "agg_vs_scan"]
+    rows = {line.split()[1]: line.split() for line in lines[1:-1]}
+    assert set(rows) == set(STAGES)  # no CLI row at this scale
+    assert all(r[0] == "0.05x" and r[2] == "915" for r in rows.values())
+    assert len(rows["aggregate"]) == 7  # the only row with agg_vs_scan
+    float(rows["aggregate"][6])
+    summary = lines[-1]
+    assert re.fullmatch(
+        r"scale=0\.05x validate_s=\d+\.\d\d aggregate_s=\d+\.\d\d total_s=\d+\.\d\d peak_gib=\d+\.\d\d "
+        r"agg_vs_scan=\d+\.\d\d", summary), summary
+    assert sum(line.startswith("scale=") for line in lines) == 1
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["summary"] == summary
+    assert [r["stage"] for r in results["rows"]] == list(STAGES)
+    aggregate = next(r for r in results["rows"] if r["stage"] == "aggregate")
+    assert "cell_aggregates" in aggregate["steps"]
+    assert not (tmp_path / "work").exists()
+
+
+@pytest.fixture(scope="module")
+def ten_x(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, duckdb.DuckDBPyConnection]]:
+    """A 10x delivery for 2024, validated, loaded and aggregated by the benchmark's stages."""
+    bench = load_bench()
+    root = tmp_path_factory.mktemp("ten_x")
+    data = root / "data"
+    generate(data, years=(2024,), scale=10.0)
+    db = root / "warehouse" / "krise.duckdb"
+    db.parent.mkdir()
+    bench.stage_validate(db, data, [2024])
+    bench.stage_load(db, [2024])
+    bench.stage_aggregate(db, data)
+    con = duckdb.connect(str(db), read_only=True)
+    yield data, con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def figures(ten_x: tuple[Path, duckdb.DuckDBPyConnection]) -> reference.Figures:
+    return reference.compute(ten_x[0])
+
+
+def matched(ours: pd.DataFrame, theirs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    both = ours.merge(theirs, on=keys, how="outer", suffixes=("", "_ref"), indicator=True)
+    missing = both[both["_merge"] != "both"]
+    assert missing.empty, missing[[*keys, "_merge"]].head(20).to_string()
+    return both
+
+
+def test_ten_x_is_big_enough(ten_x: tuple[Path, duckdb.DuckDBPyConnection]) -> None:
+    _, con = ten_x
+    counts = [con.execute(f"SELECT count(*) FROM validated.{t}").fetchone() for t in
+              ("beboere_opphold", "barn_opphold", "dagsbesok")]
+    assert sum(int(c[0]) for c in counts if c) == 182_990
+
+
+def test_every_centre_count_at_ten_x(ten_x: tuple[Path, duckdb.DuckDBPyConnection],
+                                     figures: reference.Figures) -> None:
+    _, con = ten_x
+    keys = ["year", "question", "item", "target_group"]
+    ours = con.execute(f"SELECT {', '.join(keys)}, n_centres, n_base FROM warehouse.centre_offers").df()
+    both = matched(ours, figures.centre_offers[[*keys, "n_centres", "n_base"]], keys)
+    assert len(both) > 150
+    assert (both.n_base == 200).any()  # 10x has round(43 * 10 ** (2/3)) = 200 centres
+    diff = both[(both.n_centres != both.n_centres_ref) | (both.n_base != both.n_base_ref)]
+    assert diff.empty, diff.head(20).to_string()
+
+
+def test_every_unsuppressed_share_at_ten_x(ten_x: tuple[Path, duckdb.DuckDBPyConnection],
+                                           figures: reference.Figures) -> None:
+    _, con = ten_x
+    keys = ["year", "population", "measure", "breakdown", "category"]
+    ours = con.execute(f"SELECT {', '.join(keys)}, n_with, n_base, suppressed FROM warehouse.service_shares").df()
+    ref = figures.service_shares[[*keys, "n_with", "n_base"]]
+    both = ours.merge(ref, on=keys, how="left", suffixes=("", "_ref"), indicator=True)
+    assert (both["_merge"] == "both").all()
+    shown = both[~both.suppressed]
+    assert len(shown) > 0.8 * len(both) and set(shown.population) == set(ours.population)
+    assert shown.n_base.notna().all() and both[both.suppressed].n_with.isna().all()
+    diff = shown[(shown.n_with != shown.n_with_ref) | (shown.n_base != shown.n_base_ref)]
+    assert diff.empty, diff.head(20).to_string()
+
+
+def test_every_unsuppressed_count_at_ten_x(ten_x: tuple[Path, duckdb.DuckDBPyConnection],
+                                           figures: reference.Figures) -> None:
+    _, con = ten_x
+    keys = ["year", "population", "breakdown", "category"]
+    ours = con.execute(f"SELECT {', '.join(keys)}, n_records, n_persons, suppressed FROM warehouse.user_counts").df()
+    both = matched(ours, figures.user_counts[[*keys, "n_records", "n_persons"]], keys)
+    shown = both[~both.suppressed]
+    assert len(shown) >= 6 and (shown.n_records > 10_000).any()
+    diff = shown[(shown.n_records != shown.n_records_ref) | (shown.n_persons != shown.n_persons_ref)]
+    assert diff.empty, diff.head(20).to_string()
