@@ -173,19 +173,12 @@ def stage_validate(db: Path, data_dir: Path, years: Sequence[int]) -> None:
 
 def stage_load(db: Path, years: Sequence[int]) -> None:
     """staging_<year> -> validated.*, as the validated asset does it."""
-    from krise_pipeline import sqlfiles
+    from krise_pipeline import warehouse
 
     for year in years:
-        staging = f"staging_{year}"
         con = _connect(db)
         try:
-            sqlfiles.create_validated_tables(con, "validated")
-            con.execute("BEGIN")
-            for table in sqlfiles.VALIDATED_TABLES:
-                con.execute(f"DELETE FROM validated.{table} WHERE year = ?", [year])
-                con.execute(f"INSERT INTO validated.{table} SELECT * FROM {staging}.{table}")
-            con.execute("COMMIT")
-            con.execute(f"DROP SCHEMA {staging} CASCADE")
+            warehouse.promote_year(con, f"staging_{year}", year)
         finally:
             con.close()
 

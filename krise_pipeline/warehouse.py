@@ -29,6 +29,22 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, *, 
         con.unregister("_frame")
 
 
+def promote_year(con: duckdb.DuckDBPyConnection, staging: str, year: int) -> None:
+    """Replace the year's rows of validated.* with the checked rows in `staging`, in one transaction,
+    then drop the staging schema."""
+    sqlfiles.create_validated_tables(con, "validated")
+    con.execute("BEGIN")
+    try:
+        for table in sqlfiles.VALIDATED_TABLES:
+            con.execute(f"DELETE FROM validated.{table} WHERE year = ?", [year])
+            con.execute(f"INSERT INTO validated.{table} SELECT * FROM {staging}.{table}")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    con.execute(f"DROP SCHEMA {staging} CASCADE")
+
+
 def load_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     """Questions, codebook, label changes and the expected cells of the shares and counts."""
     con.execute(sqlfiles.load("dimensions"))

@@ -146,13 +146,7 @@ def validated_delivery(
                 metadata={"problems": len(problems), "problems_by_rule": validation.summarise(problems)},
                 allow_retries=False,
             )
-        sqlfiles.create_validated_tables(con, "validated")
-        con.execute("BEGIN")
-        for table in sqlfiles.VALIDATED_TABLES:
-            con.execute(f"DELETE FROM validated.{table} WHERE year = ?", [year])
-            con.execute(f"INSERT INTO validated.{table} SELECT * FROM {staging}.{table}")
-        con.execute("COMMIT")
-        con.execute(f"DROP SCHEMA {staging} CASCADE")
+        warehouse.promote_year(con, staging, year)
         for table in sqlfiles.VALIDATED_TABLES:
             meta = table_metadata(con, f"validated.{table}")
             row = con.execute(f"SELECT count(*) FROM validated.{table} WHERE year = ?", [year]).fetchone()
