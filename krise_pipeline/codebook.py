@@ -27,6 +27,11 @@ class Question:
     secondary_grouping: str
 
     @property
+    def is_year_series(self) -> bool:
+        """A chart over the years (main grouping "År") rather than by women's and men's offers."""
+        return self.main_grouping == "År"
+
+    @property
     def target_groups(self) -> tuple[str, ...]:
         if self.scope == contract.SCOPE_CENTRE:
             return (contract.TARGET_GROUP_ALL,)

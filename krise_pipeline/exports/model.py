@@ -16,19 +16,7 @@ import duckdb
 
 from krise_pipeline import codebook, contract
 
-
-@dataclass(frozen=True)
-class QuestionInfo:
-    question: str
-    scope: str
-    title: str
-    question_text: str
-    main_grouping: str
-    secondary_grouping: str
-
-    @property
-    def is_year_series(self) -> bool:
-        return self.main_grouping == "År"
+QuestionInfo = codebook.Question  # the published `questions` table has the columns of questions.csv
 
 
 @dataclass(frozen=True)
