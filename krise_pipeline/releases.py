@@ -65,10 +65,6 @@ def read_releases(path: Path) -> dict[int, Release]:
     return out
 
 
-def release_for(releases: dict[int, Release], year: int) -> Release:
-    return releases.get(year, Release(year, contract.DEFAULT_RELEASE_STATUS, ""))
-
-
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:

@@ -62,6 +62,8 @@ def load_dimensions(con: duckdb.DuckDBPyConnection) -> None:
         columns=["question", "item", "label", "valid_from", "valid_to", "item_order"],
     ).astype({"valid_from": "Int64", "valid_to": "Int64"})
     _insert(con, "warehouse.codebook", cb)
+    _insert(con, "warehouse.derived_items",
+            pd.DataFrame(list(contract.DERIVED_LABELS.items()), columns=["item", "label"]))
     lc = pd.DataFrame(
         [(c.year, c.question, c.item, c.old_label, c.new_label) for c in codebook.label_changes()],
         columns=["year", "question", "item", "old_label", "new_label"],

@@ -7,21 +7,15 @@ from pathlib import Path
 import pytest
 
 from krise_pipeline.exports import write_exports
+from krise_pipeline_tests.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from krise_pipeline_tests.exports_fixture import build_publication
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.mark.slow
 def test_preview_renders_in_chromium(tmp_path: Path) -> None:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - the dev dependencies include playwright
-        pytest.fail("The playwright package is missing: install the dev dependencies (pip install -e '.[dev]').")
-    if not CHROMIUM.is_file():
-        pytest.fail(f"No browser at {CHROMIUM}: install Chromium with `apt-get install -y chromium`.")
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
 
     db = build_publication(tmp_path / "publication.duckdb")
     out = tmp_path / "exports"

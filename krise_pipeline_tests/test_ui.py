@@ -23,11 +23,10 @@ from typing import Any
 import duckdb
 import pytest
 
+from krise_pipeline_tests.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
+
 REPO = Path(__file__).resolve().parents[1]
 INSTANCE_TEMPLATE = REPO / ".dagster" / "dagster.yaml"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # `dagster dev` announces that `dg dev` supersedes it; `make dev` silences exactly this notice.
 DEV_NOTICE_FILTER = "ignore:Function `dev_command` is superseded:FutureWarning"
 YEAR = "2024"
@@ -150,12 +149,9 @@ class Webserver:
 
 @pytest.mark.slow
 def test_dagster_ui_shows_the_graph_and_runs_a_year(tmp_path: Path) -> None:
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:  # pragma: no cover - the dev dependencies include playwright
-        pytest.fail("The playwright package is missing: install the dev dependencies (pip install -e '.[dev]').")
-    if not CHROMIUM.is_file():
-        pytest.fail(f"No browser at {CHROMIUM}: install Chromium with `apt-get install -y chromium`.")
+    require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
     assert DEV_NOTICE_FILTER in makefile and ".dagster/dagster.yaml" in makefile, "make dev starts dagster differently"
 

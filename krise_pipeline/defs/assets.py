@@ -169,6 +169,8 @@ RECORD_KEYS = [dg.AssetKey(["validated", t]) for t in ("beboere_opphold", "barn_
                      description="One row per question (= published chart), from questions.csv."),
         dg.AssetSpec(["warehouse", "codebook"], group_name="warehouse", kinds={"duckdb"},
                      description="One row per item and label period, from codebook.csv."),
+        dg.AssetSpec(["warehouse", "derived_items"], group_name="warehouse", kinds={"duckdb"},
+                     description="One row per derived item (minst_ett, organisering) with its label."),
         dg.AssetSpec(["warehouse", "label_changes"], group_name="warehouse", kinds={"duckdb"},
                      description="One row per label change or new item in the codebook."),
         dg.AssetSpec(["warehouse", "share_cells"], group_name="warehouse", kinds={"duckdb"},
@@ -184,7 +186,7 @@ def reference_tables(
     """The codebook, questions and the contract's expected cells as warehouse tables."""
     with _warehouse(settings, warehouse_db) as con:
         warehouse.load_dimensions(con)
-        for name in ("questions", "codebook", "label_changes", "share_cells", "count_cells"):
+        for name in ("questions", "codebook", "derived_items", "label_changes", "share_cells", "count_cells"):
             yield dg.MaterializeResult(
                 asset_key=["warehouse", name],
                 metadata={**table_metadata(con, f"warehouse.{name}", preview=name == "label_changes"),
@@ -195,7 +197,7 @@ def reference_tables(
 @dg.asset(
     key=["warehouse", "centre_offers"],
     group_name="warehouse",
-    deps=[*SURVEY_KEYS, dg.AssetKey(["warehouse", "codebook"]), dg.AssetKey(["warehouse", "questions"])],
+    deps=[*SURVEY_KEYS, *(dg.AssetKey(["warehouse", t]) for t in ("codebook", "questions", "derived_items"))],
     kinds={"duckdb", "sql"},
     pool=POOL,
 )

@@ -63,18 +63,13 @@ all_rows AS (
     SELECT year, question, item, label, target_group, target_group AS base_group, n_centres, item_order
     FROM item_rows
     UNION ALL
-    SELECT year, question, 'minst_ett', 'Minst ett av tilbudene', target_group, target_group,
-           n_centres, 10000
-    FROM at_least_one
+    SELECT a.year, a.question, 'minst_ett', d.label, a.target_group, a.target_group, a.n_centres, 10000
+    FROM at_least_one AS a
+    JOIN warehouse.derived_items AS d ON d.item = 'minst_ett'
     UNION ALL
     SELECT o.year, 'organisering', o.item, d.label, o.target_group, o.base_group, o.n_centres, o.item_order
     FROM organisering AS o
-    JOIN (VALUES
-        ('har_tilbud', 'Har botilbud'),
-        ('botilbud_menn_egne_lokaler', 'Botilbud til menn i egne lokaler'),
-        ('botilbud_menn_samme_bygning', 'Botilbud til menn i samme bygning, fysisk atskilt'),
-        ('botilbud_menn_midlertidig', 'Midlertidig løsning for botilbud til menn')
-    ) AS d(item, label) USING (item)
+    JOIN warehouse.derived_items AS d USING (item)
 )
 SELECT
     r.year::INTEGER                                                   AS year,

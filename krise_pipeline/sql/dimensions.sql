@@ -22,6 +22,11 @@ CREATE OR REPLACE TABLE warehouse.codebook (             -- one row per item lab
     item_order  INTEGER NOT NULL
 );
 
+CREATE OR REPLACE TABLE warehouse.derived_items (        -- one row per derived item (minst_ett, organisering)
+    item   VARCHAR PRIMARY KEY,
+    label  VARCHAR NOT NULL
+);
+
 CREATE OR REPLACE TABLE warehouse.label_changes (        -- one row per label change or new item
     year       INTEGER NOT NULL,
     question   VARCHAR NOT NULL,
