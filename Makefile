@@ -35,14 +35,9 @@ typecheck: $(STAMP_DEV)
 pytest: $(STAMP_DEV)
 	$(BIN)/python -m pytest
 
-## dev: the Dagster UI on http://localhost:3000 (instance settings: .dagster/dagster.yaml)
+## dev: the Dagster UI on http://localhost:3000, on the project's instance (.dagster_home/ or $DAGSTER_HOME)
 dev: $(STAMP_RUN)
-	@export DAGSTER_HOME="$${DAGSTER_HOME:-$(CURDIR)/.dagster_home}" && \
-	mkdir -p "$$DAGSTER_HOME" && chmod 700 "$$DAGSTER_HOME" && \
-	if [ ! -f "$$DAGSTER_HOME/dagster.yaml" ] || [ .dagster/dagster.yaml -nt "$$DAGSTER_HOME/dagster.yaml" ]; then \
-		cp .dagster/dagster.yaml "$$DAGSTER_HOME/dagster.yaml" && echo "$$DAGSTER_HOME/dagster.yaml <- .dagster/dagster.yaml"; \
-	fi && \
-	exec $(BIN)/python -W 'ignore:Function `dev_command` is superseded:FutureWarning' -m dagster dev
+	$(BIN)/krise-pipeline dev
 
 ## bench: timings per stage (see bench/README section in README.md)
 bench: $(STAMP_DEV)

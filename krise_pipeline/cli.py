@@ -1,138 +1,85 @@
-"""Command line: `krise-pipeline run | validate | diff | sample | preview`.
+"""Command line: `krise-pipeline run | diff | release | validate | sample | preview | dev`.
 
-`run` materialises the same Dagster assets as the UI, in process: each year's delivery is loaded
-(`load_year` job, one run per year partition), and only when every year is valid the warehouse
-tables are rebuilt and published (`publish` job).
+`run` materialises the same Dagster assets as the UI, in process and recorded in the project's
+Dagster instance: each year's delivery is loaded (`load_year` job, one run per year partition), and
+only when every year is valid the warehouse tables are rebuilt and published (`publish` job).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import os
 import sys
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from dagster import DagsterInstance
+from krise_pipeline.locking import Busy
 
+if TYPE_CHECKING:
     from krise_pipeline.defs.resources import KriseSettings
+    from krise_pipeline.runner import RunOutcome
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
-LOCK_FILE = ".krise_pipeline.lock"
 
 
-class Busy(RuntimeError):
-    pass
+def _settings(args: argparse.Namespace) -> KriseSettings:
+    from krise_pipeline.definitions import settings_for
+
+    return settings_for(args.data_dir, args.warehouse_dir, getattr(args, "recheck_published", False) or None)
 
 
-@contextlib.contextmanager
-def run_lock(warehouse_dir: Path, *, wait: bool) -> Iterator[None]:
-    """One run at a time per warehouse folder; a second run waits (`--wait`) or stops clearly."""
-    warehouse_dir.mkdir(parents=True, exist_ok=True)
-    with (warehouse_dir / LOCK_FILE).open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            raise Busy(
-                f"another krise-pipeline run is using {warehouse_dir} right now; "
-                "try again when it has finished (or pass --wait)"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _unchanged(settings: KriseSettings) -> str:
+    if settings.publication_db.exists():
+        return f"nothing was published ({settings.publication_db} is unchanged)"
+    return f"nothing was published (there is no earlier publication in {settings.warehouse_path})"
 
 
-def _failure_text(result: object) -> str:
-    """The failure descriptions of a Dagster run result, without Dagster's own tracebacks."""
-    texts: list[str] = []
-    for event in getattr(result, "all_events", []):
-        if not event.is_step_failure:
-            continue
-        data = event.step_failure_data
-        if data.user_failure_data is not None and data.user_failure_data.description:
-            texts.append(data.user_failure_data.description)
-        elif data.error is not None:
-            texts.append(f"{event.step_key}: {data.error.to_string()}")
-    return "\n".join(texts) or "the run failed"
+def _run(args: argparse.Namespace, err: IO[str], then: str, settings: KriseSettings | None = None
+         ) -> tuple[int, KriseSettings, RunOutcome | None]:
+    """Load the years and run `then`; print the failures. Returns (exit code, settings, outcome)."""
+    from krise_pipeline import releases, runner
 
-
-def _instance() -> DagsterInstance:
-    from dagster import DagsterInstance
-
-    return DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
-
-
-def _load_years(
-    args: argparse.Namespace, err: IO[str], then: str
-) -> tuple[int, KriseSettings | None]:
-    """Load every requested year (one `load_year` run each), then run the job `then` once.
-
-    Returns (exit code, settings); on any failure the reports are printed and `then` does not run.
-    """
-    from krise_pipeline.definitions import build_definitions, settings_for
-    from krise_pipeline.defs import jobs
-    from krise_pipeline.defs.partitions import year_partitions
-
-    settings = settings_for(args.data_dir, args.warehouse_dir)
-    defs = build_definitions(settings)
-    delivered = settings.delivered_years()
-    years = sorted(set(args.year)) if args.year else delivered
-    unknown = [y for y in years if y not in delivered]
-    if unknown or not years:
-        what = ", ".join(map(str, unknown)) if unknown else "any year"
-        print(f"krise-pipeline: no delivery folder for {what} in {settings.raw_dir}", file=err)
-        return EXIT_USAGE, None
-    log_level = "INFO" if args.verbose else "CRITICAL"
-    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    instance = _instance()
-    keys = [str(y) for y in years]
-    partitions = year_partitions.name or "year"
-    instance.add_dynamic_partitions(partitions, [k for k in keys if not instance.has_dynamic_partition(partitions, k)])
-    failures: list[str] = []
-    for key in keys:
-        result = defs.resolve_job_def(jobs.LOAD_YEAR).execute_in_process(
-            partition_key=key, instance=instance, raise_on_error=False, run_config=run_config
-        )
-        if not result.success:
-            failures.append(_failure_text(result))
-    if failures:
-        print("\n\n".join(failures), file=err)
-        print(f"krise-pipeline: {len(failures)} of {len(keys)} year(s) failed; nothing was published "
-              f"({settings.publication_db} is unchanged).", file=err)
-        return EXIT_INVALID, settings
-    result = defs.resolve_job_def(then).execute_in_process(
-        instance=instance, raise_on_error=False, run_config=run_config
-    )
-    if not result.success:
-        print(_failure_text(result), file=err)
-        print(f"krise-pipeline: the run failed; nothing was published ({settings.publication_db} is unchanged).",
+    settings = settings or _settings(args)
+    try:
+        years = runner.preflight(settings, args.year)
+    except (runner.UsageError, releases.ReleaseFileError) as exc:
+        print(f"krise-pipeline: {exc}", file=err)
+        return EXIT_USAGE, settings, None
+    outcome = runner.run_jobs(settings, years, then, wait=args.wait, verbose=args.verbose)
+    if outcome.ok:
+        return EXIT_OK, settings, outcome
+    print("\n\n".join(outcome.failures), file=err)
+    if outcome.failed_years:
+        print(f"krise-pipeline: {outcome.failed_years} of {len(years)} year(s) failed; {_unchanged(settings)}.",
               file=err)
-        return EXIT_INVALID, settings
-    return EXIT_OK, settings
+    else:
+        print(f"krise-pipeline: the run failed; {_unchanged(settings)}.", file=err)
+    return EXIT_INVALID, settings, outcome
 
 
 def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from krise_pipeline.definitions import settings_for
+    from krise_pipeline import reports
     from krise_pipeline.defs import jobs
 
-    started = time.perf_counter()
-    with run_lock(settings_for(args.data_dir, args.warehouse_dir).warehouse_path, wait=args.wait):
-        code, settings = _load_years(args, err, jobs.PUBLISH)
-    if code != EXIT_OK or settings is None:
+    code, settings, outcome = _run(args, err, jobs.PUBLISH)
+    if outcome is not None:
+        summary, _, bad_warnings = reports.check_summary(outcome.evaluations)
+        for text in outcome.notices:
+            print(f"krise-pipeline: {text}", file=err)
+        print(summary, file=out if code == EXIT_OK else err)
+    if code != EXIT_OK or outcome is None:
         return code
-    seconds = time.perf_counter() - started
     years = ", ".join(str(y) for y in _published_years(settings.publication_db))
-    print(f"Published {years} in {seconds:.1f} s:", file=out)
+    print(f"Published {years} in {outcome.seconds:.1f} s:", file=out)
     print(f"  publication (downstream tools read this): {settings.publication_db}", file=out)
     if settings.exports_dir.is_dir():
         print(f"  Excel downloads, charts and preview:      {settings.exports_dir}", file=out)
     print(f"  restricted working warehouse:              {settings.warehouse_db}", file=out)
+    print(f"  runs recorded in the Dagster instance:     {os.environ.get('DAGSTER_HOME')}", file=out)
+    if bad_warnings and args.strict:
+        print(f"krise-pipeline: {bad_warnings} warning check(s) failed (--strict).", file=err)
+        return EXIT_INVALID
     return EXIT_OK
 
 
@@ -144,28 +91,46 @@ def _published_years(publication: Path) -> list[int]:
 
 
 def cmd_diff(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    """Every figure that would change against the current publication, before publishing."""
-    from krise_pipeline import revisions
-    from krise_pipeline.definitions import settings_for
+    """The pre-release report: per year, what a run would publish against what is published now."""
+    from krise_pipeline import diffing, locking
     from krise_pipeline.defs import jobs
-    from krise_pipeline.defs.resources import warehouse_resource
 
-    with run_lock(settings_for(args.data_dir, args.warehouse_dir).warehouse_path, wait=args.wait):
-        code, settings = _load_years(args, err, jobs.COMPUTE)
-        if code != EXIT_OK or settings is None:
+    settings = _settings(args)
+    with locking.warehouse_lock(settings.warehouse_path, who="krise-pipeline diff",
+                                wait_seconds=float("inf") if args.wait else 0.0):
+        code, settings, outcome = _run(args, err, jobs.COMPUTE, settings)
+        if code != EXIT_OK or outcome is None:
             return code
-        with warehouse_resource(settings).get_connection() as con:
-            changes = revisions.compare(con, settings.publication_db)
-            statuses = dict(con.execute("SELECT year, status FROM warehouse.releases").fetchall())
-    if not changes:
-        print(f"No published figure would change against {settings.publication_db}.", file=out)
-        return EXIT_OK
-    print(f"{len(changes)} figure(s) would change against {settings.publication_db}:", file=out)
-    for c in changes:
-        status = statuses.get(c.year, "utkast")
-        flag = "  FROZEN (publisert)" if status == "publisert" else f"  ({status})"
-        print(f"  {c}{flag}", file=out)
-    return EXIT_INVALID
+        text, frozen = diffing.report(settings, outcome)
+    print(text, file=out)
+    return EXIT_INVALID if frozen else EXIT_OK
+
+
+def cmd_release(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    """Check a year and record its new status in releases.csv and the ledger, in one step."""
+    from krise_pipeline import diffing, locking
+    from krise_pipeline.defs import jobs
+
+    if args.status == "revidert" and not (args.note or "").strip():
+        print("krise-pipeline: a revision needs a note: --note \"what was corrected and why\"", file=err)
+        return EXIT_USAGE
+    args.year = None  # every delivered year is loaded: the publication covers them all
+    settings = _settings(args)
+    with locking.warehouse_lock(settings.warehouse_path, who="krise-pipeline release",
+                                wait_seconds=float("inf") if args.wait else 0.0):
+        code, settings, outcome = _run(args, err, jobs.COMPUTE, settings)
+        if outcome is None:
+            return code
+        if code != EXIT_OK:
+            print(f"krise-pipeline: {args.release_year} was not released: the run above failed.", file=err)
+            return code
+        try:
+            text = diffing.release(settings, outcome, args.release_year, args.status, args.note)
+        except diffing.ReleaseRefused as exc:
+            print(f"krise-pipeline: {args.release_year} was not released: {exc}", file=err)
+            return EXIT_INVALID
+    print(text, file=out)
+    return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -187,7 +152,11 @@ def cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 def cmd_sample(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from krise_pipeline import sample
 
-    paths = sample.generate(Path(args.out), years=tuple(args.years), scale=args.scale, seed=args.seed)
+    try:
+        paths = sample.generate_safely(Path(args.out), years=tuple(args.years), scale=args.scale, seed=args.seed)
+    except sample.WouldReplace as exc:
+        print(f"krise-pipeline: {exc}", file=err)
+        return EXIT_INVALID
     print(f"wrote {len(paths)} files under {args.out}", file=out)
     return EXIT_OK
 
@@ -208,41 +177,83 @@ def cmd_preview(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return EXIT_OK
 
 
+def cmd_dev(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    """The Dagster UI on the project's instance (the same one the CLI records into)."""
+    from krise_pipeline import instance
+
+    home = instance.ensure_home()
+    print(f"Dagster instance: {home}", file=out)
+    out.flush()
+    argv = [sys.executable, "-W", "ignore:Function `dev_command` is superseded:FutureWarning", "-m", "dagster", "dev",
+            *args.dagster_args]
+    os.execv(sys.executable, argv)
+    return EXIT_OK  # pragma: no cover - execv does not return
+
+
+def _folders(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", help="folder with raw/<year>/, releases.csv and ledger/ "
+                   "(default: $KRISE_DATA_DIR or data)")
+    p.add_argument("--warehouse-dir", help="output folder (default: $KRISE_WAREHOUSE_DIR or warehouse)")
+
+
+def _running(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--wait", action="store_true", help="wait for a run already writing the warehouse")
+    p.add_argument("-v", "--verbose", action="store_true", help="stream the runs' Dagster events")
+    p.add_argument("--recheck-published", action="store_true",
+                   help="warning checks also compare published years (default: only drafts)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="krise-pipeline", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="load, validate, compute and publish every (or the given) year")
-    run.add_argument("--data-dir", help="folder with raw/<year>/ and releases.csv (default: $KRISE_DATA_DIR, data)")
-    run.add_argument("--warehouse-dir", help="output folder (default: $KRISE_WAREHOUSE_DIR or warehouse)")
+    _folders(run)
     run.add_argument("--year", type=int, action="append", help="only this year (repeatable)")
-    run.add_argument("--wait", action="store_true", help="wait for a run already using the warehouse")
-    run.add_argument("-v", "--verbose", action="store_true", help="show Dagster's event log")
+    _running(run)
+    run.add_argument("--strict", action="store_true", help="exit 1 when a warning check fails")
     run.set_defaults(func=cmd_run)
 
     val = sub.add_parser("validate", help="check one year's delivery folder and report every problem")
     val.add_argument("dir", help="a delivery folder such as data/raw/2024")
     val.set_defaults(func=cmd_validate)
 
-    smp = sub.add_parser("sample", help="write the deterministic sample deliveries")
+    smp = sub.add_parser("sample", help="write the deterministic sample deliveries (never over other files)")
     smp.add_argument("--out", default="data")
     smp.add_argument("--scale", type=float, default=1.0)
     smp.add_argument("--seed", type=int, default=20240601)
     smp.add_argument("--years", type=int, nargs="+", default=[2020, 2021, 2022, 2023, 2024])
     smp.set_defaults(func=cmd_sample)
 
-    dif = sub.add_parser("diff", help="show every published figure a run would change (publishes nothing)")
-    dif.add_argument("--data-dir")
-    dif.add_argument("--warehouse-dir")
-    dif.add_argument("--year", type=int, action="append")
-    dif.add_argument("--wait", action="store_true")
-    dif.add_argument("-v", "--verbose", action="store_true")
+    dif = sub.add_parser("diff", help="the pre-release report: what a run would change, per year (publishes nothing)",
+                         description="Loads and computes every delivered year without publishing, then reports "
+                         "per year the figures added, changed and removed (against the ledger for published "
+                         "years, against publication.duckdb for drafts), the delivered files that changed, and "
+                         "the warning checks that fail. Exit 1 only when a frozen figure would change.")
+    _folders(dif)
+    dif.add_argument("--year", type=int, action="append", help="only this year (repeatable)")
+    _running(dif)
     dif.set_defaults(func=cmd_diff)
+
+    rel = sub.add_parser("release", help="record a year as publisert or revidert (releases.csv and the ledger)",
+                         description="Loads and checks every delivered year, then records YEAR's status in "
+                         "releases.csv and freezes its figures in the ledger (ledger/<year>/ in the data folder). "
+                         "Run `krise-pipeline run` afterwards to publish.")
+    rel.add_argument("release_year", type=int, metavar="YEAR")
+    rel.add_argument("--status", required=True, choices=("publisert", "revidert"))
+    rel.add_argument("--note", help="the release note (required for revidert: what was corrected and why)")
+    _folders(rel)
+    _running(rel)
+    rel.set_defaults(func=cmd_release)
 
     prv = sub.add_parser("preview", help="print (or --open) where the preview page lies")
     prv.add_argument("--warehouse-dir")
     prv.add_argument("--open", action="store_true")
     prv.set_defaults(func=cmd_preview)
+
+    dev = sub.add_parser("dev", help="the Dagster UI (dagster dev) on the project's instance")
+    dev.add_argument("dagster_args", nargs=argparse.REMAINDER, help="passed on to dagster dev")
+    dev.set_defaults(func=cmd_dev)
     return p
 
 

@@ -19,11 +19,22 @@ class Finding:
     passed: bool
     failures: int
     examples: list[str] = field(default_factory=list)
+    rows: list[dict[str, object]] = field(default_factory=list)  # every failing row, labelled
 
 
 def _rows(con: duckdb.DuckDBPyConnection, query: str, limit: int = 10) -> Finding:
-    rows = con.execute(query).fetchall()
-    return Finding(not rows, len(rows), [", ".join(str(v) for v in r) for r in rows[:limit]])
+    cursor = con.execute(query)
+    names = [d[0] for d in cursor.description or []]
+    rows = cursor.fetchall()
+    return Finding(not rows, len(rows), [", ".join(str(v) for v in r) for r in rows[:limit]],
+                   [dict(zip(names, r, strict=True)) for r in rows])
+
+
+def _years_filter(years: list[int] | None, column: str = "cur.year") -> str:
+    """SQL restricting a warning to `years` (None = every year; [] = none)."""
+    if years is None:
+        return ""
+    return f" AND {column} IN ({', '.join(map(str, years))})" if years else " AND FALSE"
 
 
 # --- blocking ----------------------------------------------------------------------------------
@@ -120,52 +131,76 @@ def no_identifier_columns(con: duckdb.DuckDBPyConnection, table: str) -> Finding
 
 # --- warnings: plausibility against the previous year --------------------------------------------
 
-def share_jumps(con: duckdb.DuckDBPyConnection, points: float = 0.10) -> Finding:
+def share_jumps(con: duckdb.DuckDBPyConnection, points: float = 0.10, years: list[int] | None = None) -> Finding:
     """Shares (breakdown alle) moving more than `points` from the previous year."""
     return _rows(con, f"""
-        SELECT cur.year, cur.population, cur.measure, round(prev.share, 3), round(cur.share, 3)
+        SELECT cur.year, cur.population, cur.measure, round(prev.share, 3) AS old_share,
+               round(cur.share, 3) AS new_share
         FROM warehouse.service_shares AS cur
         JOIN warehouse.service_shares AS prev
           ON prev.year = cur.year - 1 AND prev.population = cur.population AND prev.measure = cur.measure
          AND prev.breakdown = cur.breakdown AND prev.category = cur.category
-        WHERE cur.breakdown = 'alle' AND abs(cur.share - prev.share) > {points}
+        WHERE cur.breakdown = 'alle' AND abs(cur.share - prev.share) > {points}{_years_filter(years)}
         ORDER BY ALL
     """)
 
 
-def centre_count_jumps(con: duckdb.DuckDBPyConnection, centres: int = 5) -> Finding:
+def centre_count_jumps(con: duckdb.DuckDBPyConnection, centres: int = 5, years: list[int] | None = None) -> Finding:
     return _rows(con, f"""
-        SELECT cur.year, cur.question, cur.item, cur.target_group, prev.n_centres, cur.n_centres
+        SELECT cur.year, cur.question, cur.item, cur.target_group, prev.n_centres AS old_n_centres,
+               cur.n_centres AS new_n_centres
         FROM warehouse.centre_offers AS cur
         JOIN warehouse.centre_offers AS prev
           ON prev.year = cur.year - 1 AND prev.question = cur.question AND prev.item = cur.item
          AND prev.target_group = cur.target_group
-        WHERE abs(cur.n_centres - prev.n_centres) > {centres}
+        WHERE abs(cur.n_centres - prev.n_centres) > {centres}{_years_filter(years)}
         ORDER BY ALL
     """)
 
 
-def population_count_jumps(con: duckdb.DuckDBPyConnection, ratio: float = 0.30) -> Finding:
+def population_count_jumps(con: duckdb.DuckDBPyConnection, ratio: float = 0.30,
+                           years: list[int] | None = None) -> Finding:
     return _rows(con, f"""
-        SELECT cur.year, cur.population, prev.n_records, cur.n_records
+        SELECT cur.year, cur.population, prev.n_records AS old_n_records, cur.n_records AS new_n_records
         FROM warehouse.user_counts AS cur
         JOIN warehouse.user_counts AS prev
           ON prev.year = cur.year - 1 AND prev.population = cur.population
          AND prev.breakdown = cur.breakdown AND prev.category = cur.category
         WHERE cur.breakdown = 'alle' AND prev.n_records > 0
-          AND abs(cur.n_records - prev.n_records) > {ratio} * prev.n_records
+          AND abs(cur.n_records - prev.n_records) > {ratio} * prev.n_records{_years_filter(years)}
         ORDER BY ALL
     """)
 
 
-def disappearing_items(con: duckdb.DuckDBPyConnection) -> Finding:
+def disappearing_items(con: duckdb.DuckDBPyConnection, years: list[int] | None = None) -> Finding:
     """Items ticked by some centre the year before and by none this year."""
-    return _rows(con, """
-        SELECT cur.year, cur.question, cur.item, cur.target_group, prev.n_centres
+    return _rows(con, f"""
+        SELECT cur.year, cur.question, cur.item, cur.target_group, prev.n_centres AS old_n_centres,
+               cur.n_centres AS new_n_centres
         FROM warehouse.centre_offers AS cur
         JOIN warehouse.centre_offers AS prev
           ON prev.year = cur.year - 1 AND prev.question = cur.question AND prev.item = cur.item
          AND prev.target_group = cur.target_group
-        WHERE prev.n_centres > 0 AND cur.n_centres = 0
+        WHERE prev.n_centres > 0 AND cur.n_centres = 0{_years_filter(years)}
         ORDER BY ALL
     """)
+
+
+# A warning's key: the columns (besides year) that name what moved; an acknowledgement names them.
+WARNING_KEYS: dict[str, tuple[str, ...]] = {
+    "share_moves_over_10_points": ("population", "measure"),
+    "centre_count_moves_over_5": ("question", "item", "target_group"),
+    "population_moves_over_30_percent": ("population",),
+    "item_disappeared": ("question", "item", "target_group"),
+}
+
+
+def warning_key(check: str, row: dict[str, object]) -> str:
+    """`population=dagbrukere`: the key of a failing warning row, as acknowledgements write it."""
+    return ", ".join(f"{c}={row[c]}" for c in WARNING_KEYS[check])
+
+
+def draft_years(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """The loaded years not yet published (status utkast), which the warnings compare by default."""
+    return [int(y) for (y,) in con.execute(
+        "SELECT year FROM warehouse.releases WHERE status = 'utkast' ORDER BY year").fetchall()]

@@ -81,7 +81,7 @@ def input_identity(files: Iterable[tuple[str, str]]) -> tuple[str, str]:
 
 
 def git_commit() -> str:
-    """The code's git commit (with "-dirty" for uncommitted changes), or KRISE_GIT_COMMIT, or "unknown"."""
+    """The code's git commit (with "-dirty" for uncommitted changes to the code), or KRISE_GIT_COMMIT, or "unknown"."""
     if os.environ.get("KRISE_GIT_COMMIT"):
         return os.environ["KRISE_GIT_COMMIT"]
     root = Path(__file__).resolve().parent.parent
@@ -89,8 +89,9 @@ def git_commit() -> str:
         head = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
         ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(  # the code only: data files (deliveries, release records) are not code
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--",
+             "krise_pipeline", "pyproject.toml"],
             capture_output=True, text=True, timeout=5, check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
@@ -108,3 +109,17 @@ def build_time() -> dt.datetime:
 
 def package_version() -> str:
     return __version__
+
+
+def write_status(path: Path, year: int, status: str, note: str) -> None:
+    """Set one year's status and note in releases.csv, keeping every other line as it is."""
+    rows = [(r.year, r.status, r.note) for r in read_releases(path).values()]
+    rows = [r for r in rows if r[0] != year] + [(year, status, note)]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(RELEASES_COLUMNS)
+    writer.writerows(sorted(rows))
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(buf.getvalue(), encoding="utf-8")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)

@@ -1251,3 +1251,65 @@ def generate(out_dir: Path, *, years: Sequence[int] = DEFAULT_YEARS, scale: floa
     _write_releases(releases, years)
     written.append(releases)
     return written
+
+
+class WouldReplace(RuntimeError):
+    """The target folder holds files that are not the generator's own output."""
+
+
+def _same_content(a: Path, b: Path) -> bool:
+    if a.read_bytes() == b.read_bytes():
+        return True
+    if a.suffix != ".xlsx":
+        return False
+    from openpyxl import load_workbook
+
+    def cells(p: Path) -> list[tuple[object, ...]]:
+        try:
+            wb = load_workbook(p, read_only=True)
+        except Exception:  # not a workbook: not ours
+            return [("<unreadable>", str(p))]
+        try:
+            return [tuple(r) for ws in wb.worksheets for r in ws.iter_rows(values_only=True)]
+        finally:
+            wb.close()
+
+    return cells(a) == cells(b)
+
+
+def generate_safely(out_dir: Path, *, years: Sequence[int] = DEFAULT_YEARS, scale: float = 1.0,
+                    seed: int = DEFAULT_SEED) -> list[Path]:
+    """`generate`, without destroying work: write into an empty or absent folder, or over files that
+    are still exactly the generator's output. `releases.csv` is written only into a new folder; the
+    ledger never. Raises WouldReplace listing every file that would be replaced."""
+    import shutil
+    import tempfile
+
+    out_dir = Path(out_dir)
+    fresh = not out_dir.exists() or not any(out_dir.iterdir())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".sample-") as tmp:
+        made = generate(Path(tmp), years=years, scale=scale, seed=seed)
+        plan: list[tuple[Path, Path]] = []
+        conflicts: list[Path] = []
+        for path in made:
+            rel = path.relative_to(tmp)
+            target = out_dir / rel
+            if rel == Path("releases.csv") and not fresh:
+                continue  # the release records of an existing data folder are never touched
+            if target.exists():
+                if _same_content(target, path):
+                    continue
+                conflicts.append(target)
+            plan.append((path, target))
+        if conflicts:
+            raise WouldReplace(
+                f"{out_dir} holds {len(conflicts)} file(s) that differ from the sample and would be replaced; "
+                "nothing was written. Move them away, or generate into an empty folder:\n"
+                + "\n".join(f"  {p}" for p in conflicts))
+        written = []
+        for source, target in plan:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            written.append(target)
+    return written

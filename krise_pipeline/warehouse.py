@@ -45,6 +45,66 @@ def promote_year(con: duckdb.DuckDBPyConnection, staging: str, year: int) -> Non
     con.execute(f"DROP SCHEMA {staging} CASCADE")
 
 
+class MissingDeliveryError(RuntimeError):
+    """A published year's delivery folder is gone; the message names the year and what to do."""
+
+
+def reconcile_years(
+    con: duckdb.DuckDBPyConnection,
+    delivered: list[int],
+    statuses: dict[int, str],
+    ledger_years: list[int],
+    raw_dir: str = "raw",
+) -> tuple[list[int], list[str]]:
+    """Hold the loaded years against the delivery folders; writes `warehouse.years`.
+
+    A published year (status `publisert`/`revidert`, or in the ledger) whose folder is gone stops
+    the run (MissingDeliveryError, nothing changed). A draft year whose folder is gone is removed
+    from the warehouse, so it leaves the publication. Returns (years kept, notices).
+    """
+    sqlfiles.create_validated_tables(con, "validated")
+    loaded = loaded_years(con)
+    missing = [y for y in published_years(statuses, ledger_years) if y not in delivered]
+    if missing:
+        raise MissingDeliveryError(missing_delivery_message(missing, raw_dir))
+    gone = [y for y in loaded if y not in delivered]
+    notices = [f"{y}: raw/{y}/ is gone and the year was a draft (utkast): it is removed from the warehouse "
+               "and the publication." for y in gone]
+    if gone:
+        con.execute("BEGIN")
+        for table in (*(f"validated.{t}" for t in sqlfiles.VALIDATED_TABLES), "raw.delivery_files"):
+            if table.startswith("validated") or _exists(con, table):
+                con.execute(f"DELETE FROM {table} WHERE year IN ({', '.join(map(str, gone))})")
+        con.execute("COMMIT")
+    kept = [y for y in loaded if y in delivered]
+    con.execute("CREATE SCHEMA IF NOT EXISTS warehouse")
+    con.execute("CREATE OR REPLACE TABLE warehouse.years (year INTEGER PRIMARY KEY, status VARCHAR NOT NULL)")
+    if kept:
+        con.executemany("INSERT INTO warehouse.years VALUES (?, ?)",
+                        [(y, statuses.get(y, contract.DEFAULT_RELEASE_STATUS)) for y in kept])
+    return kept, notices
+
+
+def published_years(statuses: dict[int, str], ledger_years: list[int]) -> list[int]:
+    """Years marked publisert/revidert in releases.csv, or recorded in the ledger."""
+    return sorted({y for y, s in statuses.items() if s in ("publisert", "revidert")} | set(ledger_years))
+
+
+def missing_delivery_message(missing: list[int], raw_dir: str) -> str:
+    years = ", ".join(map(str, missing))
+    return (f"{'year' if len(missing) == 1 else 'years'} {years} {'is' if len(missing) == 1 else 'are'} published, "
+            f"but the delivery folder {raw_dir}/<year>/ is missing. A published year cannot be dropped: restore "
+            "its folder from the restricted archive (the same files: their SHA-256 are in the ledger's "
+            "entries.csv and the releases table) and run again. Nothing was changed.")
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                      [schema, name]).fetchone()
+    return bool(row and row[0])
+
+
 def load_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     """Questions, codebook, label changes and the expected cells of the shares and counts."""
     con.execute(sqlfiles.load("dimensions"))

@@ -8,13 +8,14 @@ only connect it to Dagster and report metadata (aggregates only, never person-le
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from krise_pipeline import codebook, exports, publish, releases, revisions, sqlfiles, validation, warehouse
+from krise_pipeline import codebook, exports, ledger, publish, releases, sqlfiles, validation, warehouse
 from krise_pipeline.defs.partitions import year_partitions
 from krise_pipeline.defs.resources import KriseSettings
 
@@ -163,6 +164,43 @@ RECORD_KEYS = [dg.AssetKey(["validated", t]) for t in ("beboere_opphold", "barn_
 # --- warehouse -------------------------------------------------------------------------------
 
 
+@dg.asset(
+    key=["warehouse", "years"],
+    group_name="warehouse",
+    deps=VALIDATED_KEYS,
+    kinds={"duckdb"},
+    pool=POOL,
+)
+def years(context: dg.AssetExecutionContext, settings: KriseSettings, warehouse_db: DuckDBResource
+          ) -> dg.MaterializeResult:
+    """The years this publication covers: one row per loaded year with a delivery folder (and its status).
+
+    A published year whose delivery folder is gone stops the run; a draft year whose folder is gone
+    is removed from the warehouse (and so from the publication), with a notice.
+    """
+    statuses = {y: r.status for y, r in _read_releases(settings).items()}
+    with _warehouse(settings, warehouse_db) as con:
+        try:
+            _, notices = warehouse.reconcile_years(con, settings.delivered_years(), statuses,
+                                                      ledger.ledger_years(Path(settings.data_dir)),
+                                                      str(settings.raw_dir))
+        except warehouse.MissingDeliveryError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+        for text in notices:
+            context.log.warning(text)
+        meta = table_metadata(con, "warehouse.years", preview=True)
+    meta["notices"] = dg.MetadataValue.md("\n".join(f"- {t}" for t in notices) or "none")
+    return dg.MaterializeResult(metadata=meta)
+
+
+def _read_releases(settings: KriseSettings) -> dict[int, releases.Release]:
+    try:
+        return releases.read_releases(settings.releases_csv)
+    except releases.ReleaseFileError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(["warehouse", "questions"], group_name="warehouse", kinds={"duckdb"},
@@ -197,7 +235,7 @@ def reference_tables(
 @dg.asset(
     key=["warehouse", "centre_offers"],
     group_name="warehouse",
-    deps=[*SURVEY_KEYS, *(dg.AssetKey(["warehouse", t]) for t in ("codebook", "questions", "derived_items"))],
+    deps=[*SURVEY_KEYS, *(dg.AssetKey(["warehouse", t]) for t in ("years", "codebook", "questions", "derived_items"))],
     kinds={"duckdb", "sql"},
     pool=POOL,
 )
@@ -211,7 +249,7 @@ def centre_offers(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.M
 @dg.asset(
     key=["warehouse", "cell_aggregates"],
     group_name="warehouse",
-    deps=[*RECORD_KEYS, SURVEY_KEYS[0]],
+    deps=[*RECORD_KEYS, SURVEY_KEYS[0], dg.AssetKey(["warehouse", "years"])],
     kinds={"duckdb", "sql"},
     pool=POOL,
 )
@@ -278,17 +316,14 @@ def user_counts(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.Mat
 @dg.asset(
     key=["warehouse", "releases"],
     group_name="warehouse",
-    deps=[raw_delivery_files.key, SURVEY_KEYS[0]],
+    deps=[raw_delivery_files.key, SURVEY_KEYS[0], dg.AssetKey(["warehouse", "years"])],
     kinds={"duckdb"},
     pool=POOL,
 )
 def release_table(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
     """Release status and identity: one row per loaded year (status from releases.csv, input
     SHA-256, package version, git commit, codebook version, build time)."""
-    try:
-        statuses = releases.read_releases(settings.releases_csv)
-    except releases.ReleaseFileError as exc:
-        raise dg.Failure(description=str(exc), allow_retries=False) from None
+    statuses = _read_releases(settings)
     with _warehouse(settings, warehouse_db) as con:
         warehouse.build_releases(
             con,
@@ -313,26 +348,31 @@ def vintages(
 ) -> dg.MaterializeResult:
     """Revisions of published figures: one row per revised figure and release (old and new value).
 
-    Compares the new figures with the current publication.duckdb. A year marked `publisert` is
-    frozen: any change stops the run with the list of changed figures, and nothing is published.
-    A year marked `revidert` may change; its changes are added to the vintages kept so far.
+    Holds the figures of this run against the release ledger in the data folder (`ledger/<year>/`).
+    A `publisert` year is frozen: any change stops the run with the list of changed figures, and
+    nothing is published. A `revidert` year with a new note records a revision in the ledger. The
+    table is rebuilt from the ledger, so a wiped warehouse gives the same vintages.
     """
     with _warehouse(settings, warehouse_db) as con:
-        rows = con.execute("SELECT year, status, note, built_at FROM warehouse.releases").fetchall()
-        statuses = {int(y): str(s) for y, s, _, _ in rows}
-        notes = {int(y): str(n or "") for y, _, n, _ in rows}
-        built_at = max((b for *_, b in rows), default=None)
-        changes = revisions.compare(con, settings.publication_db)
-        violations = revisions.frozen_violations(changes, statuses)
-        if violations:
-            report = revisions.format_violations(violations)
+        outcome, ledgers = ledger.hold_against_ledger(
+            con, Path(settings.data_dir), settings.publication_db, today=releases.build_time().date().isoformat())
+        if outcome.refusals:
+            report = ledger.format_refusal(outcome)
             context.log.error(report)
-            raise dg.Failure(description=report, metadata={"changed_figures": len(violations)},
+            raise dg.Failure(description=report, metadata={"changed_figures": len(outcome.frozen_changes)},
                              allow_retries=False)
-        total = revisions.build_vintages(con, settings.publication_db, changes, statuses, notes, built_at)
+        for text in outcome.loud:
+            context.log.warning(text)
+        for text in outcome.notices:
+            context.log.info(text)
+        written = ledger.record(Path(settings.data_dir), outcome)
+        total = ledger.build_vintages(con, ledgers)
         meta = table_metadata(con, "warehouse.vintages", preview=True)
-        meta["changes_vs_publication"] = len(changes)
         meta["vintages"] = total
+        meta["ledger_years"] = dg.MetadataValue.json(sorted(ledgers))
+        meta["ledger_written"] = dg.MetadataValue.json([str(p) for p in written])
+        meta["notices"] = dg.MetadataValue.md("\n".join(f"- {t}" for t in [*outcome.loud, *outcome.notices])
+                                              or "none")
         return dg.MaterializeResult(metadata=meta)
 
 
@@ -413,6 +453,7 @@ def export_files(settings: KriseSettings) -> dg.MaterializeResult:
 ALL_ASSETS: Sequence[dg.AssetsDefinition] = (
     raw_delivery_files,
     validated_delivery,
+    years,
     reference_tables,
     centre_offers,
     cell_aggregates,

@@ -7,34 +7,63 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from krise_pipeline import quality
+from krise_pipeline import acknowledgements, quality
+from krise_pipeline.defs.resources import KriseSettings
 
 Rule = Callable[[duckdb.DuckDBPyConnection], quality.Finding]
+WarningRule = Callable[[duckdb.DuckDBPyConnection, list[int] | None], quality.Finding]
 
 
-def _check(
-    asset: str,
-    name: str,
-    rule: Rule,
-    description: str,
-    *,
-    blocking: bool,
-) -> dg.AssetChecksDefinition:
-    severity = dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN
+def examples_table(rows: Sequence[dict[str, object]], limit: int = 20) -> dg.TableMetadataValue:
+    """Failing rows as a labelled table (aggregate keys and figures only, never person-level values)."""
+    names = list(dict.fromkeys(k for r in rows[:limit] for k in r))
 
-    @dg.asset_check(
-        asset=dg.AssetKey(asset.split("/")),
-        name=name,
-        description=description,
-        blocking=blocking,
+    def plain(v: object) -> str | int | float | bool | None:
+        return v if v is None or isinstance(v, str | int | float | bool) else str(v)
+
+    return dg.MetadataValue.table(
+        records=[dg.TableRecord(data={k: plain(r.get(k)) for k in names}) for r in rows[:limit]],
+        schema=dg.TableSchema(columns=[dg.TableColumn(name=n) for n in names]),
     )
+
+
+def _blocking(asset: str, name: str, rule: Rule, description: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=dg.AssetKey(asset.split("/")), name=name, description=description, blocking=True)
     def _run(warehouse_db: DuckDBResource) -> dg.AssetCheckResult:
         with warehouse_db.get_connection() as con:
             finding = rule(con)
         return dg.AssetCheckResult(
             passed=finding.passed,
-            severity=severity,
-            metadata={"failures": finding.failures, "examples": dg.MetadataValue.json(finding.examples)},
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"failures": finding.failures, "examples": examples_table(finding.rows)},
+        )
+
+    return _run
+
+
+def _warning(asset: str, name: str, rule: WarningRule, description: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=dg.AssetKey(asset.split("/")), name=name, blocking=False,
+                    description=f"{description} Compares the years not yet published (all years when "
+                    "KRISE_RECHECK_PUBLISHED=1); an acknowledgement in acknowledgements.csv passes a checked change.")
+    def _run(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.AssetCheckResult:
+        try:
+            acknowledged = acknowledgements.read(settings.acknowledgements_csv)
+        except acknowledgements.AcknowledgementFileError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+        with warehouse_db.get_connection() as con:
+            years = None if settings.recheck_published else quality.draft_years(con)
+            finding = rule(con, years)
+        open_rows, acked = acknowledgements.split(name, finding.rows, acknowledged)
+        return dg.AssetCheckResult(
+            passed=not open_rows,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "failures": len(open_rows),
+                "examples": examples_table(open_rows),
+                "acknowledged": examples_table(acked),
+                "years_compared": dg.MetadataValue.text("all" if years is None else
+                                                        ", ".join(map(str, years)) or "none (all published)"),
+            },
         )
 
     return _run
@@ -72,18 +101,20 @@ BLOCKING: Sequence[tuple[str, str, Rule, str]] = (
     ),
 )
 
-WARNINGS: Sequence[tuple[str, str, Rule, str]] = (
-    ("warehouse/service_shares", "share_moves_over_10_points", quality.share_jumps,
+WARNINGS: Sequence[tuple[str, str, WarningRule, str]] = (
+    ("warehouse/service_shares", "share_moves_over_10_points", lambda con, y: quality.share_jumps(con, years=y),
      "A share (breakdown alle) moved more than 10 percentage points from the previous year."),
-    ("warehouse/centre_offers", "centre_count_moves_over_5", quality.centre_count_jumps,
+    ("warehouse/centre_offers", "centre_count_moves_over_5",
+     lambda con, y: quality.centre_count_jumps(con, years=y),
      "A centre count changed by more than 5 from the previous year."),
-    ("warehouse/user_counts", "population_moves_over_30_percent", quality.population_count_jumps,
+    ("warehouse/user_counts", "population_moves_over_30_percent",
+     lambda con, y: quality.population_count_jumps(con, years=y),
      "The number of stays or visits changed by more than 30 % from the previous year."),
-    ("warehouse/centre_offers", "item_disappeared", quality.disappearing_items,
+    ("warehouse/centre_offers", "item_disappeared", lambda con, y: quality.disappearing_items(con, years=y),
      "An item ticked by some centre the year before is ticked by none."),
 )
 
 ALL_CHECKS: list[dg.AssetChecksDefinition] = [
-    *(_check(a, n, r, d, blocking=True) for a, n, r, d in BLOCKING),
-    *(_check(a, n, r, d, blocking=False) for a, n, r, d in WARNINGS),
+    *(_blocking(a, n, r, d) for a, n, r, d in BLOCKING),
+    *(_warning(a, n, r, d) for a, n, r, d in WARNINGS),
 ]

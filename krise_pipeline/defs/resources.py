@@ -8,8 +8,9 @@ from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
-from krise_pipeline import publish
+from krise_pipeline import locking, publish
 
 DATA_DIR_ENV = "KRISE_DATA_DIR"
 WAREHOUSE_DIR_ENV = "KRISE_WAREHOUSE_DIR"
@@ -29,6 +30,15 @@ class KriseSettings(dg.ConfigurableResource):
 
     data_dir: str = "data"
     warehouse_dir: str = "warehouse"
+    recheck_published: bool = False  # warning checks also compare published years
+
+    @property
+    def acknowledgements_csv(self) -> Path:
+        return Path(self.data_dir) / "acknowledgements.csv"
+
+    @property
+    def ledger_dir(self) -> Path:
+        return Path(self.data_dir) / "ledger"
 
     @property
     def raw_dir(self) -> Path:
@@ -71,6 +81,31 @@ class KriseSettings(dg.ConfigurableResource):
                 os.chmod(p, 0o600)
 
 
-def warehouse_resource(settings: KriseSettings) -> DuckDBResource:
+class WarehouseDB(DuckDBResource):
+    """krise.duckdb, held by one run at a time: the run takes the warehouse folder's lock when it
+    starts (before any step) and gives it back when it ends, whoever launched it (CLI, UI, schedule,
+    sensor). A second run stops with a message naming the holder, or waits `lock_wait_seconds`."""
+
+    lock_wait_seconds: float = 0.0
+    _lock: contextlib.ExitStack | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run = context.dagster_run
+        who = f"Dagster run {run.run_id[:8]} ({run.job_name})" if run is not None else "a Dagster run"
+        stack = contextlib.ExitStack()
+        try:
+            stack.enter_context(locking.warehouse_lock(Path(self.database).parent, who=who,
+                                                       wait_seconds=self.lock_wait_seconds))
+        except locking.Busy as exc:
+            raise dg.Failure(description=f"krise-pipeline: {exc}", allow_retries=False) from None
+        self._lock = stack
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+
+def warehouse_resource(settings: KriseSettings) -> WarehouseDB:
     """The restricted working warehouse krise.duckdb (person-level data; never handed downstream)."""
-    return DuckDBResource(database=str(settings.warehouse_db))
+    return WarehouseDB(database=str(settings.warehouse_db))

@@ -1,0 +1,118 @@
+"""Runs the Dagster jobs for the CLI, in the project's instance, under the warehouse lock.
+
+Each year's delivery is loaded by a `load_year` run (one per year partition); when every year is
+valid, one run of the job `then` (`publish`, or `compute` for `diff` and `release`) rebuilds the
+warehouse tables. The runs are recorded in the project's Dagster instance, so the UI shows them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from krise_pipeline import instance as project_instance
+from krise_pipeline import ledger, locking, releases, warehouse
+
+if TYPE_CHECKING:
+    from dagster import AssetCheckEvaluation
+
+    from krise_pipeline.defs.resources import KriseSettings
+
+
+@dataclass
+class RunOutcome:
+    ok: bool
+    seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+    evaluations: list[AssetCheckEvaluation] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    run_ids: list[str] = field(default_factory=list)
+    failed_years: int = 0
+    years: list[int] = field(default_factory=list)
+
+
+class UsageError(ValueError):
+    """The command cannot start (no such year, a published year's folder missing, ...)."""
+
+
+def failure_text(result: Any) -> str:
+    """The failure descriptions of a Dagster run result, without Dagster's own tracebacks."""
+    texts: list[str] = []
+    for event in getattr(result, "all_events", []):
+        if event.is_step_failure:
+            data = event.step_failure_data
+            if data.user_failure_data is not None and data.user_failure_data.description:
+                texts.append(data.user_failure_data.description)
+            elif data.error is not None:
+                texts.append(f"{event.step_key}: {data.error.to_string()}")
+        elif event.event_type_value == "RUN_FAILURE" and not texts:
+            error = getattr(event.event_specific_data, "error", None)
+            cause = getattr(error, "cause", None)
+            message = (cause.message if cause is not None else error.message) if error is not None else ""
+            texts.append(message.strip() or "the run failed")
+    return "\n".join(dict.fromkeys(texts)) or "the run failed"
+
+
+def _notices(result: Any) -> list[str]:
+    out: list[str] = []
+    for event in result.get_asset_materialization_events():
+        value = event.materialization.metadata.get("notices")
+        text = getattr(value, "value", None) or getattr(value, "text", None)
+        if isinstance(text, str) and text != "none":
+            out += [line.removeprefix("- ") for line in text.splitlines() if line.strip()]
+    return out
+
+
+def preflight(settings: KriseSettings, requested: list[int] | None) -> list[int]:
+    """The years to load; raises UsageError for an unknown year or a published year without folder."""
+    delivered = settings.delivered_years()
+    statuses = {y: r.status for y, r in releases.read_releases(settings.releases_csv).items()}
+    published = warehouse.published_years(statuses, ledger.ledger_years(Path(settings.data_dir)))
+    missing = [y for y in published if y not in delivered]
+    if missing:
+        raise UsageError(warehouse.missing_delivery_message(missing, str(settings.raw_dir)))
+    years = sorted(set(requested)) if requested else delivered
+    unknown = [y for y in years if y not in delivered]
+    if unknown or not years:
+        what = ", ".join(map(str, unknown)) if unknown else "any year"
+        raise UsageError(f"no delivery folder for {what} in {settings.raw_dir}")
+    return years
+
+
+def run_jobs(settings: KriseSettings, years: list[int], then: str, *, wait: bool, verbose: bool) -> RunOutcome:
+    """Load `years`, then run the job `then` once; all under the warehouse lock, in the project instance."""
+    from krise_pipeline.definitions import build_definitions
+    from krise_pipeline.defs import jobs
+    from krise_pipeline.defs.partitions import year_partitions
+
+    started = time.perf_counter()
+    defs = build_definitions(settings)
+    instance = project_instance.get()
+    run_config = {"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}}}}
+    outcome = RunOutcome(ok=True, years=years)
+    with locking.warehouse_lock(settings.warehouse_path, who="krise-pipeline " + then,
+                                wait_seconds=float("inf") if wait else 0.0):
+        name = year_partitions.name or "year"
+        keys = [str(y) for y in years]
+        instance.add_dynamic_partitions(name, [k for k in keys if not instance.has_dynamic_partition(name, k)])
+        for key in keys:
+            result = defs.resolve_job_def(jobs.LOAD_YEAR).execute_in_process(
+                partition_key=key, instance=instance, raise_on_error=False, run_config=run_config)
+            outcome.run_ids.append(result.run_id)
+            outcome.evaluations += result.get_asset_check_evaluations()
+            if not result.success:
+                outcome.failures.append(failure_text(result))
+                outcome.failed_years += 1
+        if not outcome.failures:
+            result = defs.resolve_job_def(then).execute_in_process(
+                instance=instance, raise_on_error=False, run_config=run_config)
+            outcome.run_ids.append(result.run_id)
+            outcome.evaluations += result.get_asset_check_evaluations()
+            outcome.notices += _notices(result)
+            if not result.success:
+                outcome.failures.append(failure_text(result))
+    outcome.ok = not outcome.failures
+    outcome.seconds = time.perf_counter() - started
+    return outcome
