@@ -29,7 +29,8 @@ PUBLISHED_QUERIES: dict[str, str] = {
     ),
     "label_changes": "SELECT * FROM warehouse.label_changes ORDER BY year, question, item",
     "releases": "SELECT * FROM warehouse.releases ORDER BY year",
-    "vintages": "SELECT * FROM warehouse.vintages ORDER BY release, year, table_name, key, figure",
+    "vintages": "SELECT * FROM warehouse.vintages ORDER BY year, release, table_name, key, figure",
+    "acknowledgements": "SELECT * FROM warehouse.acknowledgements ORDER BY year, check_name, key",
 }
 
 

@@ -15,7 +15,18 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from krise_pipeline import codebook, exports, ledger, publish, releases, sqlfiles, validation, warehouse
+from krise_pipeline import (
+    acknowledgements,
+    codebook,
+    deliveries,
+    exports,
+    ledger,
+    publish,
+    releases,
+    sqlfiles,
+    validation,
+    warehouse,
+)
 from krise_pipeline.defs.partitions import year_partitions
 from krise_pipeline.defs.resources import KriseSettings
 
@@ -80,10 +91,14 @@ def raw_delivery_files(
     """
     year = int(context.partition_key)
     year_dir = settings.year_dir(year)
-    rows = [
-        (year, p.name, p.stat().st_size, releases.sha256_file(p))
-        for p in sorted(year_dir.iterdir()) if p.is_file()
-    ] if year_dir.is_dir() else []
+    if not year_dir.is_dir():  # a partition typed into the UI for a year nobody delivered
+        context.instance.delete_dynamic_partition(year_partitions.name or "year", context.partition_key)
+        raise dg.Failure(
+            description=f"there is no delivery folder {year_dir} for the year {year}; the partition {year} was "
+            f"removed again. Put the delivery in {year_dir}/ first: the year then appears by itself.",
+            allow_retries=False)
+    fingerprint, state = deliveries.fingerprint(year_dir)
+    rows = [(year, name, int(str(size)), str(sha)) for name, (size, _, sha) in sorted(state.items())]
     with _warehouse(settings, warehouse_db) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS raw")
         con.execute(
@@ -97,6 +112,7 @@ def raw_delivery_files(
         con.execute("COMMIT")
         meta = table_metadata(con, "raw.delivery_files")
     meta["files"] = dg.MetadataValue.json({name: sha for _, name, _, sha in rows})
+    meta["fingerprint"] = dg.MetadataValue.text(fingerprint)
     return dg.MaterializeResult(metadata=meta)
 
 
@@ -376,6 +392,25 @@ def vintages(
         return dg.MaterializeResult(metadata=meta)
 
 
+@dg.asset(
+    key=["warehouse", "acknowledgements"],
+    group_name="warehouse",
+    kinds={"duckdb"},
+    pool=POOL,
+)
+def acknowledgements_table(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
+    """Acknowledged warnings: one row per year, warning check and key found real, with its note
+    (from acknowledgements.csv in the data folder)."""
+    try:
+        acknowledged = acknowledgements.read(settings.acknowledgements_csv)
+    except acknowledgements.AcknowledgementFileError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+    with _warehouse(settings, warehouse_db) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS warehouse")
+        acknowledgements.build_table(con, acknowledged)
+        return dg.MaterializeResult(metadata=table_metadata(con, "warehouse.acknowledgements", preview=True))
+
+
 # --- publication -----------------------------------------------------------------------------
 
 PUBLICATION_GRAIN = {
@@ -386,6 +421,7 @@ PUBLICATION_GRAIN = {
     "label_changes": "one row per label change or new item",
     "releases": "one row per published year",
     "vintages": "one row per revised figure and release",
+    "acknowledgements": "one row per acknowledged warning (year, check, key) with its note",
 }
 
 PUBLICATION_DEPS = {
@@ -396,6 +432,7 @@ PUBLICATION_DEPS = {
     "label_changes": [dg.AssetKey(["warehouse", "label_changes"])],
     "releases": [release_table.key],
     "vintages": [vintages.key],
+    "acknowledgements": [acknowledgements_table.key],
 }
 
 
@@ -462,6 +499,7 @@ ALL_ASSETS: Sequence[dg.AssetsDefinition] = (
     user_counts,
     release_table,
     vintages,
+    acknowledgements_table,
     publication,
     export_files,
 )

@@ -1,13 +1,33 @@
 """Sensor: a new or changed delivery folder requests a refresh of that year, once per change."""
 
+import datetime as dt
 import json
 
 import dagster as dg
 
-from krise_pipeline import deliveries
+from krise_pipeline import deliveries, failures, instance
 from krise_pipeline.defs.jobs import refresh_year_job
 from krise_pipeline.defs.partitions import year_partitions
 from krise_pipeline.defs.resources import KriseSettings
+
+RAW_FILES_KEY = dg.AssetKey(["raw", "delivery_files"])
+
+
+def _materialized_fingerprint(instance: dg.DagsterInstance, partition: str) -> str | None:
+    """The content fingerprint of the year's last `raw/delivery_files` materialization (by any run:
+    CLI, UI, schedule), so that a sensor switched on after CLI runs does not load those years again."""
+    event = instance.get_latest_materialization_event(RAW_FILES_KEY)  # cheap test: any at all?
+    if event is None:
+        return None
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=RAW_FILES_KEY, asset_partitions=[partition]), limit=1)
+    for record in records.records:
+        materialization = record.asset_materialization
+        value = materialization.metadata.get("fingerprint") if materialization else None
+        text = getattr(value, "text", None)
+        if isinstance(text, str):
+            return text
+    return None
 
 
 @dg.sensor(
@@ -34,7 +54,8 @@ def delivery_sensor(context: dg.SensorEvaluationContext, settings: KriseSettings
         files = previous.get("files")
         digest, state = deliveries.fingerprint(year_dir, files if isinstance(files, dict) else None)
         next_cursor[key] = {"fingerprint": digest, "files": state}
-        if previous.get("fingerprint") == digest:
+        known = previous.get("fingerprint") or _materialized_fingerprint(context.instance, key)
+        if known == digest:
             continue
         if not context.instance.has_dynamic_partition(name, key):
             new_partitions.append(key)
@@ -44,3 +65,20 @@ def delivery_sensor(context: dg.SensorEvaluationContext, settings: KriseSettings
         cursor=json.dumps(next_cursor, sort_keys=True),
         dynamic_partitions_requests=[year_partitions.build_add_request(new_partitions)] if new_partitions else [],
     )
+
+
+@dg.run_failure_sensor(
+    name="run_failure_record",
+    description="Writes a record of every failed run to <DAGSTER_HOME>/failures/ and calls the hook set in "
+    "KRISE_FAILURE_COMMAND or KRISE_FAILURE_WEBHOOK (none by default).",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    monitor_all_code_locations=False,
+)
+def run_failure_record(context: dg.RunFailureSensorContext) -> None:
+    run = context.dagster_run
+    failed_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    record = failures.FailureRecord.of(run.run_id, run.job_name, run.tags.get("dagster/partition"), failed_at,
+                                       context.failure_event.message or "")
+    path = failures.write_record(instance.home_dir() / "failures", record)
+    called = failures.call_hook(record)
+    context.log.info(f"failure recorded in {path}" + (f"; hook called: {called}" if called else ""))
