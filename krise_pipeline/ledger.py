@@ -411,7 +411,7 @@ def reconcile(
                         f"figures are now frozen in {ledger_path}/{year}/.")
                 else:
                     out.loud.append(
-                        f"{year} is marked {status} but has no ledger entry and no earlier publication: the "
+                        f"ATTENTION: {year} is marked {status} but has no ledger entry and no earlier publication: the "
                         f"figures computed now ({len(figures)}) are recorded as its first publication in "
                         f"{ledger_path}/{year}/. Check them before this ledger is committed.")
                 continue
