@@ -47,11 +47,13 @@ def failure_text(result: Any) -> str:
                 texts.append(data.user_failure_data.description)
             elif data.error is not None:
                 texts.append(f"{event.step_key}: {data.error.to_string()}")
-        elif event.event_type_value == "RUN_FAILURE" and not texts:
+        elif event.is_failure or event.event_type_value in ("ENGINE_EVENT", "RUN_FAILURE"):
             error = getattr(event.event_specific_data, "error", None)
-            cause = getattr(error, "cause", None)
-            message = (cause.message if cause is not None else error.message) if error is not None else ""
-            texts.append(message.strip() or "the run failed")
+            while getattr(error, "cause", None) is not None:  # the user's own exception is the deepest
+                error = error.cause
+            message = str(getattr(error, "message", "") or "").strip()
+            if message:
+                texts.append(message.removeprefix("dagster._core.definitions.events.Failure: "))
     return "\n".join(dict.fromkeys(texts)) or "the run failed"
 
 

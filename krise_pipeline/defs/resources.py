@@ -90,7 +90,7 @@ class WarehouseDB(DuckDBResource):
     _lock: contextlib.ExitStack | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        run = context.dagster_run
+        run = context.run
         who = f"Dagster run {run.run_id[:8]} ({run.job_name})" if run is not None else "a Dagster run"
         stack = contextlib.ExitStack()
         try:
