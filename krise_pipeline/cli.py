@@ -258,7 +258,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # everything after `dev` goes to `dagster dev` as it is
+    dev = argv[:1] == ["dev"] and "--help" not in argv[1:2]
+    args = argparse.Namespace(func=cmd_dev, dagster_args=argv[1:]) if dev else parser().parse_args(argv)
     out, err = out or sys.stdout, err or sys.stderr
     previous = os.umask(0o077)  # private by default: only the publication and exports are opened up
     try:

@@ -80,11 +80,11 @@ def input_identity(files: Iterable[tuple[str, str]]) -> tuple[str, str]:
     return combined, json.dumps(dict(ordered), sort_keys=True)
 
 
-def git_commit() -> str:
+def git_commit(root: Path | None = None) -> str:
     """The code's git commit (with "-dirty" for uncommitted changes to the code), or KRISE_GIT_COMMIT, or "unknown"."""
     if os.environ.get("KRISE_GIT_COMMIT"):
         return os.environ["KRISE_GIT_COMMIT"]
-    root = Path(__file__).resolve().parent.parent
+    root = root or Path(__file__).resolve().parent.parent
     try:
         head = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True

@@ -49,7 +49,7 @@ def failure_text(result: Any) -> str:
                 texts.append(f"{event.step_key}: {data.error.to_string()}")
         elif event.is_failure or event.event_type_value in ("ENGINE_EVENT", "RUN_FAILURE"):
             error = getattr(event.event_specific_data, "error", None)
-            while getattr(error, "cause", None) is not None:  # the user's own exception is the deepest
+            while error is not None and error.cause is not None:  # the user's own exception is the deepest
                 error = error.cause
             message = str(getattr(error, "message", "") or "").strip()
             if message:

@@ -1,7 +1,7 @@
-"""The Dagster UI end to end, as `make dev` starts it: `dagster dev` with the instance template on
-the 2024 sample delivery, the asset graph in headless Chromium (Debian package `chromium`), and a
-refresh of 2024 launched through the webserver's GraphQL API, queued, started by the daemon and
-published to publication.duckdb."""
+"""The Dagster UI end to end, as `make dev` starts it (`krise-pipeline dev`): after a CLI run on the
+2024 sample, the UI shows that run, the materialised assets and the evaluated checks (headless
+Chromium, Debian package `chromium`); a refresh launched through the webserver's GraphQL API is
+queued, started by the daemon and published; a UI run while the CLI holds the warehouse stops."""
 
 from __future__ import annotations
 
@@ -26,9 +26,6 @@ import pytest
 from krise_pipeline_tests.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 
 REPO = Path(__file__).resolve().parents[1]
-INSTANCE_TEMPLATE = REPO / ".dagster" / "dagster.yaml"
-# `dagster dev` announces that `dg dev` supersedes it; `make dev` silences exactly this notice.
-DEV_NOTICE_FILTER = "ignore:Function `dev_command` is superseded:FutureWarning"
 YEAR = "2024"
 GROUPS = {
     "raw": ("delivery_files",),
@@ -148,28 +145,30 @@ class Webserver:
 
 
 @pytest.mark.slow
-def test_dagster_ui_shows_the_graph_and_runs_a_year(tmp_path: Path) -> None:
+def test_dagster_ui_shows_the_cli_history_and_runs_a_year(tmp_path: Path) -> None:
     require_browser()
     from playwright.sync_api import expect, sync_playwright
 
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
-    assert DEV_NOTICE_FILTER in makefile and ".dagster/dagster.yaml" in makefile, "make dev starts dagster differently"
+    assert "$(BIN)/krise-pipeline dev" in makefile, "make dev starts dagster differently"
 
     data_dir, warehouse_dir, home = tmp_path / "data", tmp_path / "warehouse", tmp_path / "dagster_home"
     shutil.copytree(REPO / "data" / "raw" / YEAR, data_dir / "raw" / YEAR)
-    shutil.copy(REPO / "data" / "releases.csv", data_dir / "releases.csv")
-    home.mkdir()
-    shutil.copy(INSTANCE_TEMPLATE, home / "dagster.yaml")
+    (data_dir / "releases.csv").write_text(f"year,status,note\n{YEAR},utkast,Utkast.\n", encoding="utf-8")
     env = {**os.environ, "DAGSTER_HOME": str(home),
            "KRISE_DATA_DIR": str(data_dir), "KRISE_WAREHOUSE_DIR": str(warehouse_dir)}
     env.pop("PYTHONWARNINGS", None)
+    # the command line first: its runs must be what the UI shows
+    cli_run = subprocess.run([sys.executable, "-m", "krise_pipeline.cli", "run"], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=600)
+    assert cli_run.returncode == 0, cli_run.stderr
     port = free_port()
     server = Webserver(f"http://127.0.0.1:{port}")
     log = tmp_path / "dagster_dev.log"
 
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-W", DEV_NOTICE_FILTER, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", "krise_pipeline.cli", "dev", "-h", "127.0.0.1", "-p", str(port)],
             cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             preexec_fn=_own_session_default_signals,
         )
@@ -177,24 +176,15 @@ def test_dagster_ui_shows_the_graph_and_runs_a_year(tmp_path: Path) -> None:
             server.wait_until_serving(proc, log)
             repository = server.repository()
             server.graphql("mutation { setNuxSeen }")  # no welcome dialog over the graph
-
-            # a new year: add the partition, then refresh it (what the sensor does for a new folder)
-            added = server.graphql("""mutation($repository: RepositorySelector!, $key: String!) {
-                addDynamicPartition(repositorySelector: $repository, partitionsDefName: "year", partitionKey: $key) {
-                  __typename ... on PythonError { message } } }""", repository=repository, key=YEAR)
-            assert added["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", added
-            refresh = server.launch({**repository, "jobName": "refresh_year"}, {"dagster/partition": YEAR})
-            assert refresh["tags"]["krise/warehouse"] == "krise.duckdb"
-            assert refresh["status"] == "QUEUED"  # the daemon's run queue starts it, within the concurrency limits
-            # "Materialize" on one asset of the graph meanwhile: it waits in the queue until the refresh has ended
-            releases = server.launch({**repository, "jobName": "__ASSET_JOB",
-                                      "assetSelection": [{"path": ["warehouse", "releases"]}]})
-            assert "krise/warehouse" not in releases["tags"]
-            runs, overlapped = server.wait_for([refresh["runId"], releases["runId"]])
-            for run in (refresh, releases):
-                status = server.run(run["runId"])["status"]
-                assert status == "SUCCESS", (status, server.failure_messages(run["runId"]), log.read_text()[-3000:])
-            assert not overlapped and runs[1]["startTime"] >= runs[0]["endTime"], runs
+            runs = server.graphql("{ runsOrError { ... on Runs { results { jobName status } } } }")
+            assert sorted((r["jobName"], r["status"]) for r in runs["runsOrError"]["results"]) == [
+                ("load_year", "SUCCESS"), ("publish", "SUCCESS")]
+            checks = server.graphql("""{ assetNodeOrError(assetKey: {path: ["warehouse", "service_shares"]}) {
+                ... on AssetNode { assetChecksOrError { ... on AssetChecks { checks { name
+                  executionForLatestMaterialization { status } } } } } } }""")
+            statuses = {c["name"]: (c["executionForLatestMaterialization"] or {}).get("status")
+                        for c in checks["assetNodeOrError"]["assetChecksOrError"]["checks"]}
+            assert statuses and set(statuses.values()) == {"SUCCEEDED"}, statuses
 
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -218,29 +208,68 @@ def test_dagster_ui_shows_the_graph_and_runs_a_year(tmp_path: Path) -> None:
                         for asset in assets:
                             assert any(inside(node.bounding_box(), box)
                                        for node in page.get_by_text(asset, exact=True).all()), (group, asset)
-                    # every asset drawn as materialised (green) once the UI has the run's results
+                    # every asset drawn as materialised (green) by the CLI's runs, before any UI run
                     nodes = page.locator('[class*="minimalAssetNodeBox"]')
                     assert nodes.count() >= len({a for assets in GROUPS.values() for a in assets})
                     expect(page.locator('[class*="minimalAssetNodeBox"]:not([style*="background-green"])')
                            ).to_have_count(0, timeout=15_000)
                     page.screenshot(path=str(tmp_path / "asset_graph.png"))
-
-                    page.goto(f"{server.url}/runs/{refresh['runId']}")
-                    expect(page.get_by_text("Success", exact=True).first).to_be_visible(timeout=20_000)
-                    page.screenshot(path=str(tmp_path / "run.png"))
+                    page.goto(f"{server.url}/assets/warehouse/service_shares?view=checks")
+                    expect(page.get_by_text("threat_total_identity").first).to_be_visible(timeout=20_000)
+                    page.screenshot(path=str(tmp_path / "checks.png"))
                 finally:
                     browser.close()
+
+            # a refresh launched in the UI goes through the queue, and a second run waits for it
+            refresh = server.launch({**repository, "jobName": "refresh_year"}, {"dagster/partition": YEAR})
+            assert refresh["tags"]["krise/warehouse"] == "krise.duckdb"
+            assert refresh["status"] == "QUEUED"  # the daemon's run queue starts it, within the concurrency limits
+            releases = server.launch({**repository, "jobName": "__ASSET_JOB",
+                                      "assetSelection": [{"path": ["warehouse", "releases"]}]})
+            ended, overlapped = server.wait_for([refresh["runId"], releases["runId"]])
+            for run in (refresh, releases):
+                status = server.run(run["runId"])["status"]
+                assert status == "SUCCESS", (status, server.failure_messages(run["runId"]), log.read_text()[-3000:])
+            assert not overlapped and ended[1]["startTime"] >= ended[0]["endTime"], ended
+            quiet_log = log.read_text(encoding="utf-8", errors="replace")
+
+            # while the command line holds the warehouse, a run launched in the UI stops with who holds it
+            publication = warehouse_dir / "publication.duckdb"
+            before = publication.read_bytes()
+            ready = tmp_path / "holding"
+            holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(warehouse_dir), str(ready)], env=env)
+            try:
+                while not ready.exists():
+                    assert holder.poll() is None
+                    time.sleep(0.1)
+                blocked = server.launch({**repository, "jobName": "refresh_year"}, {"dagster/partition": YEAR})
+                server.wait_for([blocked["runId"]])
+                assert server.run(blocked["runId"])["status"] == "FAILURE"
+                messages = " ".join(server.failure_messages(blocked["runId"]))
+                assert "is being written by krise-pipeline run" in messages, messages
+            finally:
+                holder.kill()
+                holder.wait()
+            assert publication.read_bytes() == before
         finally:
             stop(proc)
 
     assert (tmp_path / "asset_graph.png").stat().st_size > 50_000
-    publication = warehouse_dir / "publication.duckdb"
-    assert publication.is_file() and (warehouse_dir / "krise.duckdb").is_file()
     with duckdb.connect(str(publication), read_only=True) as con:
         row = con.execute("SELECT count(*), min(year), max(year) FROM centre_offers").fetchone()
     assert row is not None and row[0] > 0 and row[1] == row[2] == int(YEAR), row
-    noise = [line for line in log.read_text(encoding="utf-8", errors="replace").splitlines() if NOISE.search(line)]
+    noise = [line for line in quiet_log.splitlines() if NOISE.search(line)]
     assert noise == [], "\n".join(noise)
+
+
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from krise_pipeline import locking
+with locking.warehouse_lock(Path(sys.argv[1]), who="krise-pipeline run"):
+    Path(sys.argv[2]).write_text("ready")
+    time.sleep(60)
+"""
 
 
 def inside(inner: dict[str, float] | None, outer: dict[str, float]) -> bool:

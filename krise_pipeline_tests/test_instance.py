@@ -1,0 +1,181 @@
+"""One Dagster instance for the CLI, the sensor and the UI; one lock for every writer."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from krise_pipeline import contract
+from krise_pipeline.definitions import build_definitions, settings_for
+from krise_pipeline.defs.resources import KriseSettings
+from krise_pipeline.defs.sensors import delivery_sensor, run_failure_record
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project folder with the 2023 sample after `krise-pipeline run`, DAGSTER_HOME not set."""
+    root = tmp_path_factory.mktemp("project")
+    shutil.copytree(REPO / "data" / "raw" / "2023", root / "data" / "raw" / "2023")
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    done = subprocess.run([sys.executable, "-m", "krise_pipeline.cli", "run"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def test_the_cli_records_into_the_project_instance(project: Path) -> None:
+    home = project / ".dagster_home"
+    assert oct(home.stat().st_mode & 0o777) == "0o700"
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs()
+        assert sorted(r.job_name for r in runs) == ["load_year", "publish"]
+        assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+        assert instance.get_dynamic_partitions("year") == ["2023"]
+        defs = build_definitions(settings_for(str(project / "data"), str(project / "warehouse")))
+        keys = defs.resolve_asset_graph().get_all_asset_keys()
+        missing = [k.to_user_string() for k in keys if instance.get_latest_materialization_event(k) is None]
+        assert missing == []
+        evaluations = [e for r in runs for e in instance.all_logs(
+            r.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)]
+        names = {e.dagster_event.event_specific_data.check_name for e in evaluations if e.dagster_event}
+        assert {"threat_total_identity", "no_small_published_cells", "share_moves_over_10_points"} <= names
+
+
+def test_the_sensor_starts_from_what_the_instance_knows(project: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(project / "data", data)
+    settings = KriseSettings(data_dir=str(data), warehouse_dir=str(project / "warehouse"))
+    with dg.DagsterInstance.from_config(str(project / ".dagster_home")) as instance:
+        first = delivery_sensor(dg.build_sensor_context(instance=instance, resources={"settings": settings}))
+        assert isinstance(first, dg.SensorResult) and not first.run_requests  # loaded by the CLI, same content
+        adults = data / "raw" / "2023" / contract.ADULT_FILE
+        adults.write_text(adults.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        changed = delivery_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor,
+                                                          resources={"settings": settings}))
+        assert isinstance(changed, dg.SensorResult)
+        assert [r.partition_key for r in changed.run_requests or []] == ["2023"]
+
+
+def test_a_partition_without_a_delivery_folder_is_refused_and_removed(project: Path, tmp_path: Path) -> None:
+    settings = settings_for(str(project / "data"), str(tmp_path / "wh"))
+    defs = build_definitions(settings)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("year", ["2031"])
+        result = defs.resolve_job_def("load_year").execute_in_process(
+            partition_key="2031", instance=instance, raise_on_error=False)
+        assert not result.success
+        messages = [e.step_failure_data.user_failure_data.description for e in result.all_events
+                    if e.is_step_failure and e.step_failure_data.user_failure_data]
+        assert any("there is no delivery folder" in m and "the partition 2031 was removed" in m for m in messages)
+        assert not instance.has_dynamic_partition("year", "2031")
+
+
+HOLD = """
+import sys, time
+from pathlib import Path
+import dagster as dg
+from krise_pipeline.defs.resources import WarehouseDB
+with dg.build_resources({"db": WarehouseDB(database=sys.argv[1])}):
+    Path(sys.argv[2]).write_text("ready")
+    time.sleep(float(sys.argv[3]))
+"""
+
+
+def test_one_lock_for_the_cli_and_dagster_runs(project: Path, tmp_path: Path) -> None:
+    from krise_pipeline import cli
+
+    data, wh = tmp_path / "data", tmp_path / "wh"
+    shutil.copytree(project / "data" / "raw", data / "raw")
+    shutil.copytree(project / "warehouse", wh)
+    pub_before = (wh / "publication.duckdb").read_bytes()
+    ready = tmp_path / "ready"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(wh / "krise.duckdb"), str(ready), "20"])
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert time.monotonic() < deadline and holder.poll() is None
+            time.sleep(0.1)
+        out, err = io.StringIO(), io.StringIO()
+        code = cli.main(["run", "--data-dir", str(data), "--warehouse-dir", str(wh)], out=out, err=err)
+        assert code == cli.EXIT_BUSY
+        assert f"the warehouse {wh} is being written by a Dagster run" in err.getvalue()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (wh / "publication.duckdb").read_bytes() == pub_before
+
+    # the other way round: the CLI holds the warehouse; a run started through the instance stops clearly
+    defs = build_definitions(settings_for(str(data), str(wh)))
+    holder = subprocess.Popen([sys.executable, "-c",
+                               "import sys, time; from pathlib import Path; from krise_pipeline import locking\n"
+                               "with locking.warehouse_lock(Path(sys.argv[1]), who='krise-pipeline run'):\n"
+                               "    Path(sys.argv[2]).write_text('ready'); time.sleep(20)",
+                               str(wh), str(tmp_path / "ready2")])
+    try:
+        while not (tmp_path / "ready2").exists():
+            assert holder.poll() is None
+            time.sleep(0.1)
+        with dg.instance_for_test() as instance:
+            instance.add_dynamic_partitions("year", ["2023"])
+            result = defs.resolve_job_def("refresh_year").execute_in_process(
+                partition_key="2023", instance=instance, raise_on_error=False)
+            assert not result.success
+            failures = [str(e.message) + str(getattr(e.event_specific_data, "error", "")) for e in result.all_events
+                        if e.is_failure or e.event_type_value == "ENGINE_EVENT"]
+            assert any("is being written by krise-pipeline run" in f for f in failures), failures
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (wh / "publication.duckdb").read_bytes() == pub_before
+
+
+def test_a_failed_run_is_recorded_and_the_hook_called(project: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "data"
+    (data / "raw" / "2023").mkdir(parents=True)
+    for name in contract.DELIVERY_FILES:
+        (data / "raw" / "2023" / name).write_text("not a delivery\n", encoding="utf-8")
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    hooked = tmp_path / "hook.json"
+    monkeypatch.setenv("KRISE_FAILURE_COMMAND", f"cat > {hooked}")
+    defs = build_definitions(settings_for(str(data), str(tmp_path / "wh")))
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("year", ["2023"])
+        result = defs.resolve_job_def("load_year").execute_in_process(
+            partition_key="2023", instance=instance, raise_on_error=False)
+        assert not result.success
+        failure = next(e for e in result.all_events if e.event_type_value == "RUN_FAILURE")
+        run = instance.get_run_by_id(result.run_id)
+        assert run is not None
+        context = dg.build_run_status_sensor_context(
+            sensor_name="run_failure_record", dagster_event=failure, dagster_instance=instance,
+            dagster_run=run).for_run_failure()
+        run_failure_record(context)
+    records = list((home / "failures").glob("*.json"))
+    assert len(records) == 1
+    record = json.loads(records[0].read_text(encoding="utf-8"))
+    assert record["run_id"] == result.run_id and record["job"] == "load_year" and record["partition"] == "2023"
+    assert len(record["summary"]) <= 300 and record["summary"]
+    assert json.loads(hooked.read_text(encoding="utf-8")) == record
+
+
+def test_owners_tags_and_a_yearly_freshness_deadline() -> None:
+    graph = build_definitions(settings_for("data", "warehouse")).resolve_asset_graph()
+    pub = graph.get(dg.AssetKey(["publication", "service_shares"]))
+    assert pub.owners == ["team:krisesenterstatistikk"]
+    assert pub.tags["sensitivity"] == "public" and pub.tags["layer"] == "publication"
+    assert graph.get(dg.AssetKey(["validated", "beboere_opphold"])).tags["sensitivity"] == "restricted"
+    assert pub.freshness_policy is not None and "0 0 1 7 *" in repr(pub.freshness_policy)
