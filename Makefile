@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_DEV  := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck pytest bench dev sample clean
+.PHONY: run test browser lint typecheck pytest bench dev sample clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,18 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 run: $(STAMP_RUN)
 	$(BIN)/krise-pipeline run
 
-## test: set up (with dev extras) and run ruff, mypy and pytest
-test: $(STAMP_DEV) lint typecheck pytest
+## test: set up (with dev extras and the browser) and run ruff, mypy and pytest
+test: $(STAMP_DEV) browser lint typecheck pytest
+
+## browser: Debian's Chromium for the browser tests, installed with apt-get (as root or via sudo) when missing
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if command -v apt-get >/dev/null 2>&1; then \
+			SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
+			echo "installing Debian's chromium for the browser tests"; \
+			$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
+			|| echo "could not install chromium: the two browser tests will fail and say why"; \
+		else echo "no apt-get: install Chromium at /usr/bin/chromium, or the two browser tests will fail"; fi; }
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check krise_pipeline krise_pipeline_tests bench
