@@ -191,25 +191,21 @@ def stage_scan(db: Path) -> None:
         con.close()
 
 
-def _vintages(con: Any, publication_db: Path) -> None:
-    """The vintages asset: compare with the current publication, keep the revisions."""
-    from krise_pipeline import revisions
+def _vintages(con: Any, data_dir: Path, publication_db: Path) -> None:
+    """The vintages asset: hold the figures against the ledger (without writing it), rebuild vintages."""
+    from krise_pipeline import ledger, releases
 
-    rows = con.execute("SELECT year, status, note, built_at FROM warehouse.releases").fetchall()
-    statuses = {int(y): str(s) for y, s, _, _ in rows}
-    notes = {int(y): str(n or "") for y, _, n, _ in rows}
-    built_at = max((b for *_, b in rows), default=None)
-    changes = revisions.compare(con, publication_db)
-    violations = revisions.frozen_violations(changes, statuses)
-    if violations:
-        raise SystemExit(revisions.format_violations(violations))
-    revisions.build_vintages(con, publication_db, changes, statuses, notes, built_at)
+    outcome, ledgers = ledger.hold_against_ledger(con, data_dir, publication_db,
+                                                  today=releases.build_time().date().isoformat())
+    if outcome.refusals:
+        raise SystemExit(ledger.format_refusal(outcome))
+    ledger.build_vintages(con, ledgers)
 
 
 def stage_aggregate(db: Path, data_dir: Path, timings: dict[str, list[float]] | None = None) -> None:
     """The warehouse assets, each on its own connection as in Dagster; `timings` gets each
     step's seconds (connection included)."""
-    from krise_pipeline import codebook, publish, releases, warehouse
+    from krise_pipeline import acknowledgements, codebook, publish, releases, warehouse
 
     statuses = releases.read_releases(data_dir / "releases.csv")
     steps: dict[str, Callable[[Any], object]] = {
@@ -225,8 +221,9 @@ def stage_aggregate(db: Path, data_dir: Path, timings: dict[str, list[float]] | 
             git_commit=releases.git_commit(), codebook_sha256=codebook.codebook_sha256(),
         ),
     }
-    if "vintages" in publish.PUBLISHED_QUERIES:  # the revisions of published figures
-        steps["vintages"] = lambda con: _vintages(con, db.parent / publish.PUBLICATION_FILE)
+    steps["vintages"] = lambda con: _vintages(con, data_dir, db.parent / publish.PUBLICATION_FILE)
+    steps["acknowledgements"] = lambda con: acknowledgements.build_table(
+        con, acknowledgements.read(data_dir / acknowledgements.FILE))
     for name, step in steps.items():
         t0 = time.perf_counter()
         con = _connect(db)

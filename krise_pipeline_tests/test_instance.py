@@ -146,9 +146,6 @@ def test_a_failed_run_is_recorded_and_the_hook_called(project: Path, tmp_path: P
     (data / "raw" / "2023").mkdir(parents=True)
     for name in contract.DELIVERY_FILES:
         (data / "raw" / "2023" / name).write_text("not a delivery\n", encoding="utf-8")
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
     hooked = tmp_path / "hook.json"
     monkeypatch.setenv("KRISE_FAILURE_COMMAND", f"cat > {hooked}")
     defs = build_definitions(settings_for(str(data), str(tmp_path / "wh")))
@@ -157,16 +154,18 @@ def test_a_failed_run_is_recorded_and_the_hook_called(project: Path, tmp_path: P
         result = defs.resolve_job_def("load_year").execute_in_process(
             partition_key="2023", instance=instance, raise_on_error=False)
         assert not result.success
-        failure = next(e for e in result.all_events if e.event_type_value == "RUN_FAILURE")
+        failures = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+        assert len(failures) == 1 and failures[0].dagster_event is not None
+        failure = failures[0].dagster_event
         run = instance.get_run_by_id(result.run_id)
         assert run is not None
         context = dg.build_run_status_sensor_context(
             sensor_name="run_failure_record", dagster_event=failure, dagster_instance=instance,
             dagster_run=run).for_run_failure()
         run_failure_record(context)
-    records = list((home / "failures").glob("*.json"))
-    assert len(records) == 1
-    record = json.loads(records[0].read_text(encoding="utf-8"))
+        records = list((Path(instance.root_directory) / "failures").glob("*.json"))
+        assert len(records) == 1
+        record = json.loads(records[0].read_text(encoding="utf-8"))
     assert record["run_id"] == result.run_id and record["job"] == "load_year" and record["partition"] == "2023"
     assert len(record["summary"]) <= 300 and record["summary"]
     assert json.loads(hooked.read_text(encoding="utf-8")) == record

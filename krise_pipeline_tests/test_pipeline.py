@@ -12,6 +12,9 @@ import io
 import os
 import re
 import shutil
+import subprocess
+import sys
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -239,10 +242,20 @@ def test_failing_blocking_check_stops_the_publication(one_year: tuple[Path, Path
 
 def test_second_run_stops_clearly_while_one_is_running(one_year: tuple[Path, Path]) -> None:
     data, wh = one_year
-    with cli.run_lock(wh, wait=False):
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path\n"
+                               "from krise_pipeline import locking\n"
+                               "with locking.warehouse_lock(Path(sys.argv[1]), who='krise-pipeline run'):\n"
+                               "    Path(sys.argv[2]).write_text('x'); time.sleep(30)", str(wh), str(wh / "held")])
+    try:
+        while not (wh / "held").exists():
+            assert holder.poll() is None
+            time.sleep(0.1)
         code, _, err = run(data, wh)
+    finally:
+        holder.kill()
+        holder.wait()
     assert code == cli.EXIT_BUSY
-    assert "another krise-pipeline run" in err
+    assert f"the warehouse {wh} is being written by krise-pipeline run (pid {holder.pid}" in err
 
 
 def test_hand_made_delivery_exact_figures(tmp_path: Path) -> None:

@@ -97,7 +97,11 @@ def test_plausibility_warnings_against_the_previous_year(con: duckdb.DuckDBPyCon
                 "(2023, 'q', 'a', 'A', 'kvinner', 30, 43, 0.7), (2024, 'q', 'a', 'A', 'kvinner', 24, 43, 0.56), "
                 "(2023, 'q', 'b', 'B', 'kvinner', 3, 43, 0.07), (2024, 'q', 'b', 'B', 'kvinner', 0, 43, 0.0)")
     assert quality.centre_count_jumps(con).examples == ["2024, q, a, kvinner, 30, 24"]
-    assert quality.disappearing_items(con).examples == ["2024, q, b, kvinner, 3"]
+    assert quality.disappearing_items(con).examples == ["2024, q, b, kvinner, 3, 0"]
+    assert quality.disappearing_items(con).rows == [{"year": 2024, "question": "q", "item": "b",
+                                                     "target_group": "kvinner", "old_n_centres": 3,
+                                                     "new_n_centres": 0}]
+    assert quality.disappearing_items(con, years=[2023]).failures == 0  # only the years asked for
     con.execute("INSERT INTO warehouse.user_counts VALUES (2023, 'dagbrukere', 'alle', 'alle', 1000, 300, false), "
                 "(2024, 'dagbrukere', 'alle', 'alle', 1301, 300, false)")
     assert quality.population_count_jumps(con).failures == 1

@@ -75,7 +75,7 @@ def test_published_year_is_frozen_and_revision_keeps_vintages(tmp_path: Path) ->
 
     code, out, _ = run_cli("diff", "--data-dir", str(data), "--warehouse-dir", str(wh))
     assert code == cli.EXIT_INVALID
-    assert f"{expected}  FROZEN (publisert)" in out
+    assert f"changed: {expected}  FROZEN" in out
     assert pub.read_bytes() == before
 
     write_releases(data, [(2023, "revidert", "Rettet registrering ved ett senter.")])

@@ -2,10 +2,11 @@
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import dagster as dg
 
-from krise_pipeline import deliveries, failures, instance
+from krise_pipeline import deliveries, failures
 from krise_pipeline.defs.jobs import refresh_year_job
 from krise_pipeline.defs.partitions import year_partitions
 from krise_pipeline.defs.resources import KriseSettings
@@ -79,6 +80,6 @@ def run_failure_record(context: dg.RunFailureSensorContext) -> None:
     failed_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
     record = failures.FailureRecord.of(run.run_id, run.job_name, run.tags.get("dagster/partition"), failed_at,
                                        context.failure_event.message or "")
-    path = failures.write_record(instance.home_dir() / "failures", record)
+    path = failures.write_record(Path(context.instance.root_directory) / "failures", record)
     called = failures.call_hook(record)
     context.log.info(f"failure recorded in {path}" + (f"; hook called: {called}" if called else ""))
