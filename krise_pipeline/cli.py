@@ -24,7 +24,7 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
 
 def _settings(args: argparse.Namespace) -> KriseSettings:
-    from krise_pipeline.definitions import settings_for
+    from krise_pipeline.defs.resources import settings_for
 
     return settings_for(args.data_dir, args.warehouse_dir, getattr(args, "recheck_published", False) or None)
 
@@ -35,8 +35,8 @@ def _unchanged(settings: KriseSettings) -> str:
     return f"nothing was published (there is no earlier publication in {settings.warehouse_path})"
 
 
-def _run(args: argparse.Namespace, err: IO[str], then: str, settings: KriseSettings | None = None
-         ) -> tuple[int, KriseSettings, RunOutcome | None]:
+def _run(args: argparse.Namespace, err: IO[str], then: str, settings: KriseSettings | None = None,
+         record_fingerprint: bool = False) -> tuple[int, KriseSettings, RunOutcome | None]:
     """Load the years and run `then`; print the failures. Returns (exit code, settings, outcome)."""
     from krise_pipeline import releases, runner
 
@@ -46,7 +46,8 @@ def _run(args: argparse.Namespace, err: IO[str], then: str, settings: KriseSetti
     except (runner.UsageError, releases.ReleaseFileError) as exc:
         print(f"krise-pipeline: {exc}", file=err)
         return EXIT_USAGE, settings, None
-    outcome = runner.run_jobs(settings, years, then, wait=args.wait, verbose=args.verbose)
+    outcome = runner.run_jobs(settings, years, then, wait=args.wait, verbose=args.verbose,
+                              record_fingerprint=record_fingerprint)
     if outcome.ok:
         return EXIT_OK, settings, outcome
     print("\n\n".join(outcome.failures), file=err)
@@ -59,10 +60,38 @@ def _run(args: argparse.Namespace, err: IO[str], then: str, settings: KriseSetti
 
 
 def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from krise_pipeline import runner
+
+    settings = _settings(args)
+    fingerprint = runner.inputs_fingerprint(settings) if not args.year else None
+    if fingerprint and not args.force:
+        same = runner.up_to_date(settings, fingerprint)
+        if same is not None:
+            print(f"Nothing changed since run {same.run_id[:8]} of {same.finished} (the same deliveries, release "
+                  f"records and code, and its publication untouched): nothing was rebuilt. --force rebuilds.",
+                  file=out)
+            _where(settings, out)
+            if same.warnings_failed and args.strict:
+                print(f"krise-pipeline: {same.warnings_failed} warning check(s) failed in that run (--strict).",
+                      file=err)
+                return EXIT_INVALID
+            return EXIT_OK
+    return _publish(args, settings, out, err)
+
+
+def _where(settings: KriseSettings, out: IO[str]) -> None:
+    print(f"  publication (downstream tools read this): {settings.publication_db}", file=out)
+    if settings.exports_dir.is_dir():
+        print(f"  Excel downloads, charts and preview:      {settings.exports_dir}", file=out)
+    print(f"  restricted working warehouse:              {settings.warehouse_db}", file=out)
+    print(f"  runs recorded in the Dagster instance:     {os.environ.get('DAGSTER_HOME')}", file=out)
+
+
+def _publish(args: argparse.Namespace, settings: KriseSettings, out: IO[str], err: IO[str]) -> int:
     from krise_pipeline import reports
     from krise_pipeline.defs import jobs
 
-    code, settings, outcome = _run(args, err, jobs.PUBLISH)
+    code, settings, outcome = _run(args, err, jobs.PUBLISH, settings, record_fingerprint=not args.year)
     if outcome is not None:
         summary, _, bad_warnings = reports.check_summary(outcome.evaluations)
         for text in outcome.notices:
@@ -72,11 +101,7 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         return code
     years = ", ".join(str(y) for y in _published_years(settings.publication_db))
     print(f"Published {years} in {outcome.seconds:.1f} s:", file=out)
-    print(f"  publication (downstream tools read this): {settings.publication_db}", file=out)
-    if settings.exports_dir.is_dir():
-        print(f"  Excel downloads, charts and preview:      {settings.exports_dir}", file=out)
-    print(f"  restricted working warehouse:              {settings.warehouse_db}", file=out)
-    print(f"  runs recorded in the Dagster instance:     {os.environ.get('DAGSTER_HOME')}", file=out)
+    _where(settings, out)
     if bad_warnings and args.strict:
         print(f"krise-pipeline: {bad_warnings} warning check(s) failed (--strict).", file=err)
         return EXIT_INVALID
@@ -212,6 +237,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--year", type=int, action="append", help="only this year (repeatable)")
     _running(run)
     run.add_argument("--strict", action="store_true", help="exit 1 when a warning check fails")
+    run.add_argument("--force", action="store_true",
+                     help="rebuild even when nothing changed since the last run (same inputs, same code)")
     run.set_defaults(func=cmd_run)
 
     val = sub.add_parser("validate", help="check one year's delivery folder and report every problem")

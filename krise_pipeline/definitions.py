@@ -3,32 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import dagster as dg
 
 from krise_pipeline.defs import assets, checks, jobs, schedules, sensors
-from krise_pipeline.defs.resources import (
-    KriseSettings,
-    default_data_dir,
-    default_warehouse_dir,
-    warehouse_resource,
-)
-
-
-def settings_for(data_dir: str | None = None, warehouse_dir: str | None = None,
-                 recheck_published: bool | None = None) -> KriseSettings:
-    """The folders: given ones, else KRISE_DATA_DIR / KRISE_WAREHOUSE_DIR, else `data` and `warehouse`
-    relative to the working directory. Warning checks compare published years too when asked
-    (or KRISE_RECHECK_PUBLISHED=1)."""
-    if recheck_published is None:
-        recheck_published = os.environ.get("KRISE_RECHECK_PUBLISHED", "") in ("1", "true", "yes")
-    return KriseSettings(
-        data_dir=data_dir or default_data_dir(),
-        warehouse_dir=warehouse_dir or default_warehouse_dir(),
-        recheck_published=recheck_published,
-    )
-
+from krise_pipeline.defs.resources import KriseSettings, settings_for, warehouse_resource
 
 OWNERS = ["team:krisesenterstatistikk"]
 RESTRICTED_GROUPS = ("raw", "validated", "warehouse")

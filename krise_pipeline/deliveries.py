@@ -43,3 +43,16 @@ def fingerprint(year_dir: Path, known: dict[str, list[object]] | None = None) ->
         state[path.name] = [st.st_size, st.st_mtime_ns, digest]
         h.update(f"{path.name}\t{digest}\n".encode())
     return h.hexdigest(), state
+
+
+def published_years(statuses: dict[int, str], ledger_years: list[int]) -> list[int]:
+    """Years marked publisert/revidert in releases.csv, or recorded in the ledger."""
+    return sorted({y for y, s in statuses.items() if s in ("publisert", "revidert")} | set(ledger_years))
+
+
+def missing_delivery_message(missing: list[int], raw_dir: str) -> str:
+    years = ", ".join(map(str, missing))
+    return (f"{'year' if len(missing) == 1 else 'years'} {years} {'is' if len(missing) == 1 else 'are'} published, "
+            f"but the delivery folder {raw_dir}/<year>/ is missing. A published year cannot be dropped: restore "
+            "its folder from the restricted archive (the same files: their SHA-256 are in the ledger's "
+            "entries.csv and the releases table) and run again. Nothing was changed.")

@@ -7,13 +7,14 @@ warehouse tables. The runs are recorded in the project's Dagster instance, so th
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from krise_pipeline import deliveries, ledger, locking, releases
 from krise_pipeline import instance as project_instance
-from krise_pipeline import ledger, locking, releases, warehouse
 
 if TYPE_CHECKING:
     from dagster import AssetCheckEvaluation
@@ -71,10 +72,10 @@ def preflight(settings: KriseSettings, requested: list[int] | None) -> list[int]
     """The years to load; raises UsageError for an unknown year or a published year without folder."""
     delivered = settings.delivered_years()
     statuses = {y: r.status for y, r in releases.read_releases(settings.releases_csv).items()}
-    published = warehouse.published_years(statuses, ledger.ledger_years(Path(settings.data_dir)))
+    published = deliveries.published_years(statuses, ledger.ledger_years(Path(settings.data_dir)))
     missing = [y for y in published if y not in delivered]
     if missing:
-        raise UsageError(warehouse.missing_delivery_message(missing, str(settings.raw_dir)))
+        raise UsageError(deliveries.missing_delivery_message(missing, str(settings.raw_dir)))
     years = sorted(set(requested)) if requested else delivered
     unknown = [y for y in years if y not in delivered]
     if unknown or not years:
@@ -83,7 +84,69 @@ def preflight(settings: KriseSettings, requested: list[int] | None) -> list[int]
     return years
 
 
-def run_jobs(settings: KriseSettings, years: list[int], then: str, *, wait: bool, verbose: bool) -> RunOutcome:
+FINGERPRINT_TAG = "krise/inputs_fingerprint"
+PUBLICATION_TAG = "krise/publication_sha256"
+WARNINGS_TAG = "krise/warnings_failed"
+
+
+def code_identity() -> str:
+    """SHA-256 over the package's own files (code, SQL, codebook): what a rebuild depends on."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".sql", ".csv", ".yaml", ".md")
+                       and "__pycache__" not in p.parts):
+        h.update(f"{path.relative_to(root)}\n".encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def inputs_fingerprint(settings: KriseSettings) -> str:
+    """Everything a publication is built from: every delivered year's content, the release records
+    (releases.csv, the ledger, acknowledgements), the code, and the settings that change results."""
+    data = Path(settings.data_dir)
+    h = hashlib.sha256(code_identity().encode())
+    for year in settings.delivered_years():
+        digest, _ = deliveries.fingerprint(settings.year_dir(year))
+        h.update(f"raw/{year}\t{digest}\n".encode())
+    records = [settings.releases_csv, settings.acknowledgements_csv,
+               *sorted((data / ledger.LEDGER_DIR).rglob("*.csv"))]
+    for path in records:
+        h.update(f"{path.relative_to(data)}\t".encode())
+        h.update(releases.sha256_file(path).encode() if path.is_file() else b"-")
+    h.update(f"\nrecheck={settings.recheck_published}\nwarehouse={settings.warehouse_path.resolve()}\n".encode())
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class UpToDate:
+    run_id: str
+    finished: str
+    warnings_failed: int
+
+
+def up_to_date(settings: KriseSettings, fingerprint: str) -> UpToDate | None:
+    """The last successful publish run, if it was built from exactly these inputs and its
+    publication.duckdb is still the file it wrote; None when anything may differ."""
+    import datetime as dt
+
+    from dagster import DagsterRunStatus, RunsFilter
+
+    publication = settings.publication_db
+    if not publication.is_file() or not (settings.exports_dir / "index.html").is_file():
+        return None
+    instance = project_instance.get()
+    runs = instance.get_runs(filters=RunsFilter(job_name="publish", statuses=[DagsterRunStatus.SUCCESS],
+                                                tags={FINGERPRINT_TAG: fingerprint}), limit=1)
+    if not runs or runs[0].tags.get(PUBLICATION_TAG) != releases.sha256_file(publication):
+        return None
+    record = instance.get_run_record_by_id(runs[0].run_id)
+    end = record.end_time if record is not None else None
+    finished = dt.datetime.fromtimestamp(end, dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if end else "?"
+    return UpToDate(runs[0].run_id, finished, int(runs[0].tags.get(WARNINGS_TAG, "0")))
+
+
+def run_jobs(settings: KriseSettings, years: list[int], then: str, *, wait: bool, verbose: bool,
+             record_fingerprint: bool = False) -> RunOutcome:
     """Load `years`, then run the job `then` once; all under the warehouse lock, in the project instance."""
     from krise_pipeline.definitions import build_definitions
     from krise_pipeline.defs import jobs
@@ -115,6 +178,12 @@ def run_jobs(settings: KriseSettings, years: list[int], then: str, *, wait: bool
             outcome.notices += _notices(result)
             if not result.success:
                 outcome.failures.append(failure_text(result))
+            elif record_fingerprint and settings.publication_db.is_file():
+                # what this publication was built from, taken after the run (it may have written the ledger)
+                failed = sum(1 for e in outcome.evaluations if not e.blocking and not e.passed)
+                instance.add_run_tags(result.run_id, {FINGERPRINT_TAG: inputs_fingerprint(settings),
+                                                      PUBLICATION_TAG: releases.sha256_file(settings.publication_db),
+                                                      WARNINGS_TAG: str(failed)})
     outcome.ok = not outcome.failures
     outcome.seconds = time.perf_counter() - started
     return outcome

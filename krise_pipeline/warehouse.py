@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from krise_pipeline import codebook, contract, sqlfiles, suppression
+from krise_pipeline import codebook, contract, deliveries, sqlfiles, suppression
 
 PUBLISHED_TABLES = (
     "centre_offers", "service_shares", "user_counts", "questions", "label_changes", "releases",
@@ -64,9 +64,9 @@ def reconcile_years(
     """
     sqlfiles.create_validated_tables(con, "validated")
     loaded = loaded_years(con)
-    missing = [y for y in published_years(statuses, ledger_years) if y not in delivered]
+    missing = [y for y in deliveries.published_years(statuses, ledger_years) if y not in delivered]
     if missing:
-        raise MissingDeliveryError(missing_delivery_message(missing, raw_dir))
+        raise MissingDeliveryError(deliveries.missing_delivery_message(missing, raw_dir))
     gone = [y for y in loaded if y not in delivered]
     notices = [f"{y}: raw/{y}/ is gone and the year was a draft (utkast): it is removed from the warehouse "
                "and the publication." for y in gone]
@@ -83,19 +83,6 @@ def reconcile_years(
         con.executemany("INSERT INTO warehouse.years VALUES (?, ?)",
                         [(y, statuses.get(y, contract.DEFAULT_RELEASE_STATUS)) for y in kept])
     return kept, notices
-
-
-def published_years(statuses: dict[int, str], ledger_years: list[int]) -> list[int]:
-    """Years marked publisert/revidert in releases.csv, or recorded in the ledger."""
-    return sorted({y for y, s in statuses.items() if s in ("publisert", "revidert")} | set(ledger_years))
-
-
-def missing_delivery_message(missing: list[int], raw_dir: str) -> str:
-    years = ", ".join(map(str, missing))
-    return (f"{'year' if len(missing) == 1 else 'years'} {years} {'is' if len(missing) == 1 else 'are'} published, "
-            f"but the delivery folder {raw_dir}/<year>/ is missing. A published year cannot be dropped: restore "
-            "its folder from the restricted archive (the same files: their SHA-256 are in the ledger's "
-            "entries.csv and the releases table) and run again. Nothing was changed.")
 
 
 def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:

@@ -36,8 +36,8 @@ GROUPS = {
 }
 # Python warnings, WARNING log lines and code locations that fail to load, in any process of `dagster dev`
 NOISE = re.compile(r"Warning|WARNING|Error loading|Traceback")
-START_TIMEOUT = 40.0
-RUN_TIMEOUT = 40.0
+START_TIMEOUT = 90.0
+RUN_TIMEOUT = 180.0
 
 
 def free_port() -> int:
@@ -139,9 +139,18 @@ class Webserver:
             time.sleep(0.3)
 
     def failure_messages(self, run_id: str) -> list[str]:
+        """The run's failure events as the UI shows them: the message and the error with its causes."""
         data = self.graphql("""query($id: ID!) { logsForRun(runId: $id) { ... on EventConnection {
-            events { __typename ... on MessageEvent { message } } } } }""", id=run_id)
-        return [e["message"] for e in data["logsForRun"]["events"] if "Failure" in e["__typename"]]
+            events { __typename ... on MessageEvent { message }
+              ... on ErrorEvent { error { message causes { message } } } } } } }""", id=run_id)
+        out = []
+        for e in data["logsForRun"]["events"]:
+            error = e.get("error") or {}
+            texts = [e.get("message") or "", error.get("message") or "",
+                     *(c.get("message") or "" for c in error.get("causes") or [])]
+            if "Failure" in e["__typename"] or error:
+                out.append(" ".join(t for t in texts if t))
+        return out
 
 
 @pytest.mark.slow

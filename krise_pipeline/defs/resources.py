@@ -109,3 +109,17 @@ class WarehouseDB(DuckDBResource):
 def warehouse_resource(settings: KriseSettings) -> WarehouseDB:
     """The restricted working warehouse krise.duckdb (person-level data; never handed downstream)."""
     return WarehouseDB(database=str(settings.warehouse_db))
+
+
+def settings_for(data_dir: str | None = None, warehouse_dir: str | None = None,
+                 recheck_published: bool | None = None) -> KriseSettings:
+    """The folders: given ones, else KRISE_DATA_DIR / KRISE_WAREHOUSE_DIR, else `data` and `warehouse`
+    relative to the working directory. Warning checks compare published years too when asked
+    (or KRISE_RECHECK_PUBLISHED=1)."""
+    if recheck_published is None:
+        recheck_published = os.environ.get("KRISE_RECHECK_PUBLISHED", "") in ("1", "true", "yes")
+    return KriseSettings(
+        data_dir=data_dir or default_data_dir(),
+        warehouse_dir=warehouse_dir or default_warehouse_dir(),
+        recheck_published=recheck_published,
+    )
