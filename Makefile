@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_DEV  := $(VENV)/.installed-dev
 
-.PHONY: run test browser lint typecheck pytest bench dev sample clean
+.PHONY: run test test-fast browser lint typecheck pytest bench dev sample clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ browser:
 			$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
 			|| echo "could not install chromium: the two browser tests will fail and say why"; \
 		else echo "no apt-get: install Chromium at /usr/bin/chromium, or the two browser tests will fail"; fi; }
+
+## test-fast: lint, types and the tiers without subprocesses or browsers (unit, sql, assets, wiring)
+test-fast: $(STAMP_DEV) lint typecheck
+	$(BIN)/python -m pytest -m "unit or sql or assets or wiring"
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check krise_pipeline krise_pipeline_tests bench

@@ -1,4 +1,11 @@
-"""Shared test set-up: every test records into a private Dagster instance, never the project's."""
+"""Shared test set-up: tiers as markers, and a private Dagster instance for every test.
+
+Tiers (`pytest -m <tier>`): `unit` pure functions on hand-made inputs; `sql` the warehouse SQL on
+hand-made tables; `assets` Dagster assets and jobs against a temp DuckDB, in process; `wiring`
+Definitions, schedule, sensors, resources; `e2e` the CLI end to end (subprocesses, the sample
+run); `browser` headless Chromium (the preview page, the Dagster UI); `backtest` the published
+figures. `make test-fast` runs unit, sql, assets and wiring: no subprocess, no browser.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,27 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+TIERS = ("unit", "sql", "assets", "wiring", "e2e", "browser", "backtest")
+MODULE_TIERS = {
+    "test_ledger": "unit", "test_suppression": "unit", "test_exports_rules": "unit", "test_reading": "unit",
+    "test_validation": "unit", "test_exports": "unit", "test_sample": "unit",
+    "test_quality": "sql", "test_warehouse": "sql",
+    "test_wiring": "wiring",
+    "test_pipeline": "e2e", "test_releases": "e2e", "test_release_ledger": "e2e", "test_restricted": "e2e",
+    "test_shipped_sample": "e2e", "test_bench": "e2e", "test_instance": "e2e",
+    "test_ui": "browser", "test_exports_browser": "browser",
+}
+BACKTESTS = {"test_backtest_reproduces_every_published_figure", "test_reproduces_every_published_figure"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if not any(item.get_closest_marker(t) for t in TIERS):
+            item.add_marker(getattr(pytest.mark, MODULE_TIERS.get(module, "e2e")))
+        if item.originalname in BACKTESTS:
+            item.add_marker(pytest.mark.backtest)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import duckdb
+from openpyxl import load_workbook
 
 from krise_pipeline import cli, contract, releases, sample
 from krise_pipeline_tests.deliveries import adult_stay, centre, child_stay, visit, write_delivery
@@ -255,6 +256,14 @@ def test_an_acknowledged_jump_passes_and_its_note_is_published(tmp_path: Path) -
         columns = [c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() "
                                              "WHERE table_name = 'acknowledgements'").fetchall()]
     assert "acknowledged_by" not in columns  # who acknowledged stays in the data folder
+    preview = (wh / "exports" / "index.html").read_text(encoding="utf-8")
+    assert f"Kontrollert endring 2022 (dagbrukere):</strong> {note}" in preview
+    workbook = load_workbook(wh / "exports" / "bistand.xlsx", read_only=True)
+    try:
+        notes = [tuple(r) for r in workbook["Om tallene"].iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+    assert ("Kontrollert endring 2022 (dagbrukere)", note) in [r[:2] for r in notes]
 
     (data / "acknowledgements.csv").write_text(
         "year,check,key,note,acknowledged_by,acknowledged_at\n2022,population_jump,population=dagbrukere,x,y,z\n",
@@ -316,3 +325,22 @@ def test_deliveries_stay_out_of_git_and_data_does_not_make_the_code_dirty(tmp_pa
     assert releases.git_commit(clone) == head
     (clone / "krise_pipeline" / "contract.py").write_text("# changed\n", encoding="utf-8")
     assert releases.git_commit(clone) == f"{head}-dirty"
+
+
+def test_a_run_with_nothing_changed_rebuilds_nothing(tmp_path: Path) -> None:
+    data, wh, where = folders(tmp_path)
+    tiny_delivery(data)
+    assert run_cli("run", *where)[0] == 0
+    publication = (wh / "publication.duckdb").stat().st_mtime_ns
+    code, out, _ = run_cli("run", *where)
+    assert code == 0 and out.startswith("Nothing changed since run ") and "nothing was rebuilt" in out
+    assert (wh / "publication.duckdb").stat().st_mtime_ns == publication
+    (data / "acknowledgements.csv").write_text(",".join(
+        ("year", "check", "key", "note", "acknowledged_by", "acknowledged_at")) + "\n", encoding="utf-8")
+    code, out, _ = run_cli("run", *where)  # a release record changed: rebuilt
+    assert code == 0 and out.startswith("Checks:") and "Published 2023" in out
+    code, out, _ = run_cli("run", "--force", *where)
+    assert code == 0 and "Published 2023" in out
+    (wh / "publication.duckdb").unlink()  # the output is gone: rebuilt
+    code, out, _ = run_cli("run", *where)
+    assert code == 0 and "Published 2023" in out

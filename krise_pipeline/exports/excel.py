@@ -196,6 +196,7 @@ def question_notes(pub: Publication, question: str) -> list[tuple[str, str]]:
     notes = texts.footnotes(pub, question, pub.latest_year)
     for i, note in enumerate(notes, start=1):
         entries.append((f"Merknad {i}", note))
+    entries += [(a.label(), a.note) for a in pub.acknowledged_for(question=question)]
     if not notes:
         entries.append(("Merknader", "Ingen endringer i kategoriene."))
     entries.append(("Kilde", SOURCE))
@@ -278,6 +279,9 @@ SUPPRESSION_NOTE = (
 )
 
 
+ALL_POPULATIONS = (*contract.SHARE_POPULATIONS, *contract.COUNT_POPULATIONS)
+
+
 def bistand_notes(pub: Publication) -> list[tuple[str, str]]:
     years = sorted({s.year for s in pub.shares} | {c.year for c in pub.counts})
     return [
@@ -295,6 +299,7 @@ def bistand_notes(pub: Publication) -> list[tuple[str, str]]:
         ("Kjønn", "Kategoriene annet og ukjent kjønn vises ikke; kvinner og menn kan derfor til sammen være "
                   "færre enn alle."),
         ("Skjulte tall (..)", SUPPRESSION_NOTE),
+        *((a.label(), a.note) for a in pub.acknowledged_for(populations=ALL_POPULATIONS)),
         ("Kilde", SOURCE),
         *status_entries(pub, years or [pub.latest_year]),
     ]

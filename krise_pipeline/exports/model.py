@@ -75,6 +75,21 @@ class Release:
 
 
 @dataclass(frozen=True)
+class Acknowledged:
+    """A warning checked and found real: its note is shown where the figure is."""
+
+    year: int
+    check: str
+    population: str | None
+    question: str | None
+    note: str
+
+    def label(self) -> str:
+        where = self.population or self.question or ""
+        return f"Kontrollert endring {self.year}" + (f" ({where})" if where else "")
+
+
+@dataclass(frozen=True)
 class Publication:
     questions: tuple[QuestionInfo, ...]
     offers: tuple[Offer, ...]
@@ -82,6 +97,7 @@ class Publication:
     counts: tuple[CountCell, ...]
     label_changes: tuple[LabelChangeRow, ...]
     releases: tuple[Release, ...]
+    acknowledged: tuple[Acknowledged, ...] = ()
     _offer_index: dict[tuple[int, str, str, str], Offer] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -105,6 +121,13 @@ class Publication:
             if r.year == year:
                 return r
         return None
+
+    def acknowledged_for(self, *, question: str | None = None, populations: tuple[str, ...] = ()
+                         ) -> tuple[Acknowledged, ...]:
+        """The acknowledgement notes for a question's figures, or for figures of the populations."""
+        return tuple(a for a in self.acknowledged
+                     if (question is not None and a.question == question)
+                     or (a.population is not None and a.population in populations))
 
     def status(self, year: int) -> str:
         r = self.release(year)
@@ -297,7 +320,12 @@ def load_publication(path: Path) -> Publication:
                 "from releases order by year",
             )
         )
+        acknowledged = tuple(
+            Acknowledged(_int(r[0]), str(r[1]), _str_or_none(r[2]), _str_or_none(r[3]), str(r[4]))
+            for r in _fetch(con, "select year, check_name, population, question, note from acknowledgements "
+                                 "order by year, check_name, key")
+        ) if _columns(con, "acknowledgements") else ()
     finally:
         con.close()
     questions = tuple(sorted(questions, key=lambda q: question_sort_key(q.question)))
-    return Publication(questions, offers, shares, counts, changes, releases)
+    return Publication(questions, offers, shares, counts, changes, releases, acknowledged)

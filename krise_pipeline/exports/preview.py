@@ -175,7 +175,8 @@ def chart_block(pub: Publication, question: str, year: int, chart: RenderedChart
     if not spec.is_empty:
         parts.append(f"<details><summary>Vis tabell</summary>{data_table(spec)}</details>")
     parts.extend(_p(t) for t in texts.question_paragraphs(pub, question, year))
-    notes = texts.footnotes(pub, question, year)
+    notes = [*texts.footnotes(pub, question, year),
+             *(f"{a.label()}: {a.note}" for a in pub.acknowledged_for(question=question))]
     if notes:
         items = "".join(f"<li>{_e(n)}</li>" for n in notes)
         parts.append(f'<aside class="notes" aria-label="Merknader"><ul>{items}</ul></aside>')
@@ -205,6 +206,10 @@ def _share_blocks(pub: Publication, year: int, blocks: Sequence[ShareBlock]) -> 
         text = block.paragraph(pub, year)
         if text:
             parts.append(f'<div class="user-data"><h3>{_e(block.heading)}</h3>{_p(text)}</div>')
+    acknowledged = pub.acknowledged_for(populations=(*contract.SHARE_POPULATIONS, *contract.COUNT_POPULATIONS))
+    if parts and acknowledged:
+        items = "".join(f"<li><strong>{_e(a.label())}:</strong> {_e(a.note)}</li>" for a in acknowledged)
+        parts.append(f'<aside class="notes" aria-label="Kontrollerte endringer"><ul>{items}</ul></aside>')
     if parts:
         parts.append('<p class="download"><a href="bistand.xlsx" download>Last ned Excel (bistand, alle år)</a> '
                      "<span>Andeler av opphold og dagsbesøk, og antall brukere</span></p>")
