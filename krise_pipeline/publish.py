@@ -31,7 +31,29 @@ PUBLISHED_QUERIES: dict[str, str] = {
     "releases": "SELECT * FROM warehouse.releases ORDER BY year",
     "vintages": "SELECT * FROM warehouse.vintages ORDER BY year, release, table_name, key, figure",
     "acknowledgements": "SELECT * FROM warehouse.acknowledgements ORDER BY year, check_name, key",
+    "codes": "SELECT * FROM _codes",
 }
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def describe(con: duckdb.DuckDBPyConnection, database: str) -> None:
+    """COMMENTs on every published table and column, from the catalog."""
+    from krise_pipeline import catalog
+
+    for table in catalog.PUBLISHED:
+        present = {c for (c,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ?",
+            [database, table.name]).fetchall()}
+        if not present:
+            continue
+        con.execute(f"COMMENT ON TABLE {database}.main.{table.name} IS {_sql_text(table.comment)}")
+        for column in table.columns:
+            if column.name in present:
+                con.execute(f"COMMENT ON COLUMN {database}.main.{table.name}.{column.name} IS "
+                            f"{_sql_text(column.description)}")
 
 
 class PublicationError(RuntimeError):
@@ -76,10 +98,16 @@ def publish(
     remove_stale_temporaries(warehouse_dir)
     target = warehouse_dir / PUBLICATION_FILE
     tmp = warehouse_dir / f"{TMP_PREFIX}{os.getpid()}.tmp"
+    from krise_pipeline import catalog
+
     con.execute(f"ATTACH '{tmp}' AS pub")
     try:
+        con.execute("CREATE OR REPLACE TEMP TABLE _codes (table_name VARCHAR, column_name VARCHAR, population "
+                    "VARCHAR, breakdown VARCHAR, code VARCHAR, label VARCHAR, description VARCHAR)")
+        con.executemany("INSERT INTO _codes VALUES (?, ?, ?, ?, ?, ?, ?)", catalog.codes())
         for table, query in queries.items():
             con.execute(f"CREATE TABLE pub.main.{table} AS {query}")
+        describe(con, "pub")
         leaked = con.execute(
             "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = 'pub' "
             f"AND lower(column_name) IN ({', '.join(repr(c) for c in sorted(contract.IDENTIFIERS))})"

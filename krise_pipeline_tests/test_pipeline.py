@@ -298,3 +298,30 @@ def test_hand_made_delivery_exact_figures(tmp_path: Path) -> None:
                        "AND population = 'voksne_opphold'").fetchone() == (True,)
     assert con.execute("SELECT bool_and(suppressed) FROM user_counts WHERE population IN ('barn', 'dagbrukere')"
                        ).fetchone() == (True,)
+
+
+def test_the_publication_explains_itself(sample: tuple[Path, Path]) -> None:
+    from krise_pipeline import catalog
+
+    _, wh = sample
+    with duckdb.connect(str(wh / "publication.duckdb"), read_only=True) as con:
+        tables = dict(con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall())
+        assert set(tables) == set(catalog.BY_NAME)
+        for table in catalog.PUBLISHED:
+            assert tables[table.name] == table.comment
+            columns = con.execute("SELECT column_name, data_type, comment FROM duckdb_columns() "
+                                  "WHERE table_name = ? ORDER BY column_index", [table.name]).fetchall()
+            assert columns == [(c.name, c.type, c.description) for c in table.columns]
+        for table, expected in CONTRACT_COLUMNS.items():  # the contract's columns lead, as the spec says
+            assert [(c.name, c.type) for c in catalog.BY_NAME[table].columns][:len(expected)] == expected
+        # every code used in a coded column has a row in codes, with the label as published
+        codes = set(con.execute("SELECT table_name, column_name, population, breakdown, code FROM codes").fetchall())
+        used = con.execute("SELECT DISTINCT 'service_shares', 'category', population, breakdown, category "
+                           "FROM service_shares UNION SELECT DISTINCT 'user_counts', 'category', population, "
+                           "breakdown, category FROM user_counts UNION SELECT DISTINCT 'service_shares', "
+                           "'measure', NULL, NULL, measure FROM service_shares").fetchall()
+        assert set(used) <= codes
+        assert con.execute("SELECT label FROM codes WHERE population = 'barn_opphold' AND breakdown = 'kjonn' "
+                           "AND code = 'K'").fetchone() == ("Jenter",)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert catalog.readme_table() in readme

@@ -17,6 +17,7 @@ from dagster_duckdb import DuckDBResource
 
 from krise_pipeline import (
     acknowledgements,
+    catalog,
     codebook,
     deliveries,
     exports,
@@ -413,17 +414,6 @@ def acknowledgements_table(settings: KriseSettings, warehouse_db: DuckDBResource
 
 # --- publication -----------------------------------------------------------------------------
 
-PUBLICATION_GRAIN = {
-    "centre_offers": "one row per year, question, item and target group",
-    "service_shares": "one row per year, population, measure, breakdown and category",
-    "user_counts": "one row per year, population, breakdown and category",
-    "questions": "one row per question (= published chart)",
-    "label_changes": "one row per label change or new item",
-    "releases": "one row per published year",
-    "vintages": "one row per revised figure and release",
-    "acknowledgements": "one row per acknowledged warning (year, check, key) with its note",
-}
-
 PUBLICATION_DEPS = {
     "centre_offers": [centre_offers.key],
     "service_shares": [service_shares.key],
@@ -433,7 +423,13 @@ PUBLICATION_DEPS = {
     "releases": [release_table.key],
     "vintages": [vintages.key],
     "acknowledgements": [acknowledgements_table.key],
+    "codes": [],
 }
+
+
+def column_schema(table: catalog.Table) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name=c.name, type=c.type, description=c.description)
+                                   for c in table.columns])
 
 
 @dg.multi_asset(
@@ -443,8 +439,9 @@ PUBLICATION_DEPS = {
             group_name="publication",
             deps=PUBLICATION_DEPS[table],
             kinds={"duckdb"},
-            description=f"publication.duckdb table `{table}`: {PUBLICATION_GRAIN[table]} "
-            "(aggregates only; what downstream tools read).",
+            description=f"publication.duckdb table `{table}`: {catalog.BY_NAME[table].grain}. "
+            f"{catalog.BY_NAME[table].description} (Aggregates only; what downstream tools read.)",
+            metadata={"dagster/column_schema": column_schema(catalog.BY_NAME[table])},
         )
         for table in publish.PUBLISHED_QUERIES
     ],
