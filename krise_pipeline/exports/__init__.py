@@ -4,7 +4,8 @@
 - `<question>.xlsx` for every question (sheets "Om tallene" and "Data"), and `bistand.xlsx`;
 - `charts/<question>.png`, `.svg` and `.txt` (the alt text);
 - `index.html`, the self-contained preview of the page.
-The same database gives the same files (SVG and HTML byte for byte).
+The same database gives the same files (SVG and HTML byte for byte). A chart whose data and drawing
+code are unchanged since its files were written is not drawn again (`chart_cache`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from krise_pipeline.exports import charts, excel, preview
+from krise_pipeline.exports import chart_cache, charts, excel, preview
 from krise_pipeline.exports.model import Publication, load_publication
 
 EXPORTS_DIR = "exports"
@@ -54,11 +55,19 @@ def write_publication_exports(pub: Publication, out_dir: Path) -> list[Path]:
         written.append(excel.save(excel.question_workbook(pub, q.question), out_dir / f"{q.question}.xlsx"))
     written.append(excel.save(excel.bistand_workbook(pub), out_dir / BISTAND_FILE))
     chart_dir = out_dir / CHARTS_DIR
+    drawn = chart_cache.ChartCache(chart_dir)
     for q in pub.questions:
-        chart = charts.render_question(pub, q.question, year)
+        spec = charts.chart_spec(pub, q.question, year)
+        chart = drawn.reuse(spec)
+        if chart is None:
+            chart = charts.render(spec)
+            _write_bytes(chart_dir / f"{q.question}.png", chart.png)
+            _write_text(chart_dir / f"{q.question}.svg", chart.svg)
+        drawn.record(chart)
         rendered[q.question] = chart
-        written.append(_write_bytes(chart_dir / f"{q.question}.png", chart.png))
-        written.append(_write_text(chart_dir / f"{q.question}.svg", chart.svg))
+        written.append(chart_dir / f"{q.question}.png")
+        written.append(chart_dir / f"{q.question}.svg")
         written.append(_write_text(chart_dir / f"{q.question}.txt", chart.spec.alt_text + "\n"))
+    _write_text(chart_dir / chart_cache.RECORD_FILE, drawn.text())
     written.append(_write_text(out_dir / PREVIEW_FILE, preview.render_html(pub, rendered)))
     return written
