@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from krise_pipeline.exports import chart_cache, charts, excel, preview
-from krise_pipeline.exports.model import Publication, load_publication
+if TYPE_CHECKING:
+    from krise_pipeline.exports import charts
+    from krise_pipeline.exports.model import Publication
 
 EXPORTS_DIR = "exports"
 PREVIEW_FILE = "index.html"
@@ -22,6 +24,12 @@ CHARTS_DIR = "charts"
 BISTAND_FILE = "bistand.xlsx"
 
 __all__ = ["load_publication", "preview_path", "write_exports"]
+
+
+def load_publication(publication_db: Path) -> Publication:
+    from krise_pipeline.exports.model import load_publication as load
+
+    return load(Path(publication_db))
 
 
 def preview_path(warehouse_dir: Path) -> Path:
@@ -48,6 +56,9 @@ def write_exports(publication_db: Path, out_dir: Path) -> list[Path]:
 
 
 def write_publication_exports(pub: Publication, out_dir: Path) -> list[Path]:
+    # Imported here: loading the Dagster definitions (every command, the UI) needs none of this.
+    from krise_pipeline.exports import chart_cache, charts, excel, preview
+
     year = pub.latest_year
     written: list[Path] = []
     rendered: dict[str, charts.RenderedChart] = {}
