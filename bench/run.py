@@ -28,7 +28,12 @@ subprocess (os.wait4). `shipped` is the 5-year sample in data/ (skip it with --n
 agg_vs_scan = aggregate / scan; results.json also has the seconds of each aggregation step and
 cells_vs_scan (build_cell_aggregates alone / scan). `--profile` adds one uncounted run under
 pyinstrument and writes `<out>/profile_<scale>_<stage>.txt`.
-The table goes to stdout and `<out>/results.json`; the last line sums up the largest scale.
+The table goes to stdout and `<out>/results.json`; the last line sums up the largest scale and,
+unless --no-shipped or --no-cli, adds the sample run against the import floor, each a subprocess,
+alternating, medians of --repeat: `sample_run_s` (`krise-pipeline run` on data/, fresh warehouse),
+`import_dagster_s` (`python -c "import dagster"`), `vs_import` (their ratio), `sample_peak_gib`
+(ru_maxrss of the run), `cli_validate_s` (`krise-pipeline validate` of the latest shipped year),
+`import_pandas_s` and `validate_vs_import`.
 """
 
 from __future__ import annotations
@@ -393,6 +398,66 @@ def run_cli(data_dir: Path, work: Path, repeat: int) -> tuple[float, int]:
     return statistics.median(times), peak
 
 
+# --- the sample run against the import floor (subprocesses, side by side) -----------------------
+
+
+def _cli() -> list[str]:
+    exe = Path(sys.executable).with_name("krise-pipeline")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "krise_pipeline.cli"]
+
+
+def timed_subprocess(cmd: Sequence[str], *, ok: Sequence[int] = (0,)) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes, ru_maxrss via os.wait4) of one command; fails loudly."""
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(list(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t0
+    proc.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code not in ok:
+        raise SystemExit(f"bench: {' '.join(cmd)} exited {code}:\n{err.decode(errors='replace')}")
+    return seconds, usage.ru_maxrss * 1024
+
+
+def sample_run(data_dir: Path, work: Path, repeat: int) -> dict[str, float]:
+    """`krise-pipeline run` on a data folder (fresh warehouse each time) against `python -c "import
+    dagster"`, and `krise-pipeline validate` of its latest year against `python -c "import pandas"`.
+
+    The runs alternate with their reference (run, import, run, import, ...) so that both see the
+    same load on a shared machine; seconds are medians of `repeat`, the peak is the largest.
+    """
+    year_dir = data_dir / "raw" / str(delivered_years(data_dir)[-1])
+    runs, imports, validates, pandas_imports, peak = [], [], [], [], 0
+    for rep in range(repeat):
+        wh = work / f"sample{rep}"
+        shutil.rmtree(wh, ignore_errors=True)
+        seconds, rss = timed_subprocess([*_cli(), "run", "--data-dir", str(data_dir), "--warehouse-dir", str(wh)])
+        shutil.rmtree(wh, ignore_errors=True)
+        runs.append(seconds)
+        peak = max(peak, rss)
+        imports.append(timed_subprocess([sys.executable, "-c", "import dagster"])[0])
+        validates.append(timed_subprocess([*_cli(), "validate", str(year_dir)])[0])
+        pandas_imports.append(timed_subprocess([sys.executable, "-c", "import pandas"])[0])
+    run_s, import_s = statistics.median(runs), statistics.median(imports)
+    validate_s, pandas_s = statistics.median(validates), statistics.median(pandas_imports)
+    return {
+        "sample_run_s": run_s, "import_dagster_s": import_s, "vs_import": run_s / import_s,
+        "sample_peak_gib": peak / GIB,
+        "validate_s": validate_s, "import_pandas_s": pandas_s, "validate_vs_import": validate_s / pandas_s,
+    }
+
+
+def sample_run_text(m: dict[str, float]) -> str:
+    """The sample run's part of the summary line (validate_s here is `krise-pipeline validate`)."""
+    return (f"sample_run_s={m['sample_run_s']:.2f} import_dagster_s={m['import_dagster_s']:.2f} "
+            f"vs_import={m['vs_import']:.2f} sample_peak_gib={m['sample_peak_gib']:.2f} "
+            f"cli_validate_s={m['validate_s']:.2f} import_pandas_s={m['import_pandas_s']:.2f} "
+            f"validate_vs_import={m['validate_vs_import']:.2f}")
+
+
 def rows_for(lab: str, scale: float | None, records: int, result: dict[str, Any],
              cli: tuple[float, int] | None) -> list[dict[str, Any]]:
     seconds, peaks = result["seconds"], result["peak_bytes"]
@@ -499,9 +564,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print_row(row, sys.stdout)
         rows.extend(new)
         shutil.rmtree(work, ignore_errors=True)
+    measured = None
+    if not args.no_shipped and not args.no_cli:
+        measured = sample_run(REPO / "data", out / "work" / "sample_run", args.repeat)
     shutil.rmtree(out / "work", ignore_errors=True)
 
     line = summary(rows, label(max(args.scales)))
+    if measured is not None:
+        line += " " + sample_run_text(measured)
     results = {
         "repeat": args.repeat,
         "seed": seed,
@@ -512,6 +582,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": os.cpu_count(), "duckdb": _duckdb_version()},
         "rows": rows,
+        "sample_run": measured,
         "summary": line,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -1,11 +1,11 @@
 """Safe readers for the files of a delivery (contract section 1).
 
-The survey workbook is opened with openpyxl in read-only mode, but only after its size and zip
-structure have been checked. CSV files (plain or gzip) are streamed in blocks of whole lines; every
-block is checked for NUL bytes, UTF-8 and field counts before pandas' C parser turns it into a frame
-indexed by the supplier's line number (the header is line 1). Whatever is wrong with a file is
-reported as a `ReadIssue`; a problem that makes the rest of a file unreadable is raised as
-`UnreadableFile`. Nothing here raises anything else on bad input.
+The survey sheet is read straight from the workbook's XML (`xlsx`, defusedxml's rules), but only
+after the workbook's size and zip structure have been checked. CSV files (plain or gzip) are
+streamed in blocks of whole lines; every block is checked for NUL bytes, UTF-8 and field counts
+before pandas' C parser turns it into a frame indexed by the supplier's line number (the header is
+line 1). Whatever is wrong with a file is reported as a `ReadIssue`; a problem that makes the rest
+of a file unreadable is raised as `UnreadableFile`. Nothing here raises anything else on bad input.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from queue import Full, Queue
 from typing import Any, BinaryIO, Final
 
 import numpy as np
-import openpyxl
 import pandas as pd
-from openpyxl.utils import get_column_letter
+
+from krise_pipeline import xlsx
 
 # --- limits ------------------------------------------------------------------------------------
 
@@ -151,7 +151,16 @@ class SurveySheet:
 
     def cell(self, row: int, position: int) -> str:
         """The spreadsheet reference of a cell, e.g. "svar!F12"."""
-        return f"{self.sheet}!{get_column_letter(position + 1)}{row}"
+        return f"{self.sheet}!{column_letter(position + 1)}{row}"
+
+
+def column_letter(column: int) -> str:
+    """The spreadsheet letters of a column (1 = "A", 28 = "AB")."""
+    letters = ""
+    while column > 0:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _check_zip(path: Path) -> None:
@@ -217,56 +226,61 @@ def read_survey(path: Path, sheet: str, number_widths: Mapping[str, int] | None 
     """Read the survey sheet; raises UnreadableFile when the workbook or the sheet is unreadable."""
     _check_zip(path)
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
-    except Exception as exc:  # any parser error on untrusted bytes
+        archive = zipfile.ZipFile(path)
+    except Exception as exc:  # any error on untrusted bytes
         raise _fail(
             "", "not_xlsx", f"the file cannot be read as an Excel workbook ({type(exc).__name__})"
         ) from None
-    try:
-        if sheet not in workbook.sheetnames:
-            names = ", ".join(workbook.sheetnames) or "none"
-            raise _fail("", "missing_sheet", f"the workbook has no sheet '{sheet}' (sheets: {names})",
-                        value=names)
-        worksheet = workbook[sheet]
-        worksheet.reset_dimensions()  # a wrong <dimension> must not hide rows
+    with archive:
         try:
-            return _read_sheet(worksheet, sheet, number_widths or {})
+            worksheet = xlsx.open_sheet(archive, sheet)
+            names = xlsx.sheet_names(archive) if worksheet is None else []
+        except Exception as exc:  # any parser error on untrusted bytes
+            raise _fail(
+                "", "not_xlsx", f"the file cannot be read as an Excel workbook ({type(exc).__name__})"
+            ) from None
+        if worksheet is None:
+            shown = ", ".join(names) or "none"
+            raise _fail("", "missing_sheet", f"the workbook has no sheet '{sheet}' (sheets: {shown})",
+                        value=shown)
+        try:
+            return _read_sheet(worksheet.rows(), sheet, number_widths or {})
         except UnreadableFile:
             raise
         except Exception as exc:  # any parser error on untrusted bytes
             raise _fail(
                 "", "not_xlsx", f"the sheet '{sheet}' cannot be read ({type(exc).__name__})"
             ) from None
-    finally:
-        workbook.close()
 
 
-def _read_sheet(worksheet: object, sheet: str, number_widths: Mapping[str, int]) -> SurveySheet:
+def _read_sheet(sheet_rows: Iterator[xlsx.Row], sheet: str, number_widths: Mapping[str, int]) -> SurveySheet:
     header: list[str] | None = None
     widths: dict[int, int] = {}
     rows: list[int] = []
     data: list[list[str]] = []
     formulas: set[tuple[int, int]] = set()
     cells = 0
-    for row_number, row in enumerate(worksheet.iter_rows(), start=1):  # type: ignore[attr-defined]
-        cells += len(row)
+    for row in sheet_rows:
+        cells += len(row.values)
         if cells > MAX_SURVEY_CELLS:
             raise _fail(
-                f"{sheet}!{row_number}:{row_number}", "too_large",
+                f"{sheet}!{row.number}:{row.number}", "too_large",
                 f"the sheet has more than {MAX_SURVEY_CELLS} cells", value=str(cells),
             )
-        texts: list[str] = []
-        for position, cell in enumerate(row):
-            data_type = getattr(cell, "data_type", "n")
-            texts.append(_cell_text(cell.value, data_type, widths.get(position)))
-            if data_type == "f":
-                formulas.add((row_number, position))
+        kinds = ["n"] * len(row.values)
+        for position in row.formulas:
+            kinds[position] = "f"
+            formulas.add((row.number, position))
+        if header is None and row.number > 1:
+            header = []  # no row 1: an empty header
+        texts = [_cell_text(value, kind, widths.get(position))
+                 for position, (value, kind) in enumerate(zip(row.values, kinds, strict=True))]
         if header is None:
             header = texts
             widths = {i: number_widths[t] for i, t in enumerate(texts) if t in number_widths}
             continue
         if any(texts):
-            rows.append(row_number)
+            rows.append(row.number)
             data.append(texts)
     if header is None:
         raise _fail("", "empty_file", f"the sheet '{sheet}' is empty (no header row)")

@@ -32,6 +32,31 @@ def load_bench() -> ModuleType:
     return module
 
 
+def test_sample_run_text() -> None:
+    bench = load_bench()
+    text = bench.sample_run_text({
+        "sample_run_s": 6.0, "import_dagster_s": 1.5, "vs_import": 4.0, "sample_peak_gib": 0.5,
+        "validate_s": 0.6, "import_pandas_s": 0.4, "validate_vs_import": 1.5,
+    })
+    assert text == ("sample_run_s=6.00 import_dagster_s=1.50 vs_import=4.00 sample_peak_gib=0.50 "
+                    "cli_validate_s=0.60 import_pandas_s=0.40 validate_vs_import=1.50")
+
+
+@pytest.mark.slow
+def test_sample_run_times_the_cli_against_the_imports(tmp_path: Path) -> None:
+    bench = load_bench()
+    data = tmp_path / "data"
+    generate(data, years=(2023, 2024), scale=0.05)
+    m = bench.sample_run(data, tmp_path / "work", 1)
+    assert m["sample_run_s"] > m["import_dagster_s"] > 0
+    assert m["vs_import"] == pytest.approx(m["sample_run_s"] / m["import_dagster_s"])
+    assert m["validate_vs_import"] == pytest.approx(m["validate_s"] / m["import_pandas_s"])
+    assert 0 < m["sample_peak_gib"] < 8
+    assert not list((tmp_path / "work").glob("sample*"))
+    with pytest.raises(SystemExit, match="exited 1"):
+        bench.timed_subprocess([sys.executable, "-c", "raise SystemExit(1)"])
+
+
 @pytest.mark.slow
 def test_bench_prints_a_row_per_stage_and_the_summary(tmp_path: Path) -> None:
     proc = subprocess.run(

@@ -5,6 +5,8 @@ Expected values are worked out by hand from the fixture, never copied from the c
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import zipfile
 from collections import Counter
@@ -81,6 +83,53 @@ def test_same_database_gives_identical_files(db: Path, out: tuple[Path, list[Pat
         if path.suffix in (".svg", ".html", ".txt", ".png"):
             original = out_dir / path.relative_to(tmp_path / "again")
             assert path.read_bytes() == original.read_bytes(), path.name
+
+
+def _svg_desc(path: Path) -> str:
+    desc = ElementTree.fromstring(path.read_text(encoding="utf-8")).find("{http://www.w3.org/2000/svg}desc")
+    assert desc is not None and desc.text is not None
+    return desc.text
+
+
+def test_unchanged_charts_are_not_drawn_again(db: Path, tmp_path: Path) -> None:
+    out_dir = tmp_path / "exports"
+    write_exports(db, out_dir)
+    svg = out_dir / "charts" / "politivurdering.svg"
+    # A mark only a reused file can carry: the file and its record are changed alike.
+    marked = svg.read_bytes().replace(b"</svg>", b"<!-- reused -->\n</svg>")
+    svg.write_bytes(marked)
+    record_file = out_dir / "charts" / ".drawn.json"
+    record = json.loads(record_file.read_text(encoding="utf-8"))
+    assert set(record) == set(QUESTIONS)
+    record["politivurdering"]["svg"] = hashlib.sha256(marked).hexdigest()
+    record_file.write_text(json.dumps(record), encoding="utf-8")
+
+    write_exports(db, out_dir)
+    assert svg.read_bytes() == marked
+    assert "<!-- reused -->" in (out_dir / "index.html").read_text(encoding="utf-8")
+
+
+def test_charts_are_drawn_again_when_files_or_figures_change(
+    db_copy: Path, out: tuple[Path, list[Path]], tmp_path: Path
+) -> None:
+    fresh, _ = out
+    out_dir = tmp_path / "exports"
+    write_exports(db_copy, out_dir)
+    png = out_dir / "charts" / "politivurdering.png"
+    png.write_bytes(b"not a png")
+    (out_dir / "charts" / "organisering.svg").unlink()
+    write_exports(db_copy, out_dir)
+    assert png.read_bytes() == (fresh / "charts" / "politivurdering.png").read_bytes()
+    assert (out_dir / "charts" / "organisering.svg").read_bytes() == \
+        (fresh / "charts" / "organisering.svg").read_bytes()
+
+    svg = out_dir / "charts" / "politivurdering.svg"
+    assert "politiets vurdering foreligger skriftlig (11 av 43)" in _svg_desc(svg)
+    execute(db_copy, "update centre_offers set n_centres = 12 where year = 2024 and question = 'politivurdering' "
+                     "and item = 'skriftlig' and target_group = 'kvinner'")
+    write_exports(db_copy, out_dir)
+    assert "politiets vurdering foreligger skriftlig (12 av 43)" in _svg_desc(svg)
+    assert png.read_bytes() != (fresh / "charts" / "politivurdering.png").read_bytes()
 
 
 # --- Excel: one workbook per question ---------------------------------------------------------

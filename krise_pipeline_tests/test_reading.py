@@ -263,6 +263,97 @@ def test_xml_entity_bomb_is_refused(tmp_path: Path) -> None:
     assert caught.value.issues[0].rule == "not_xlsx"
 
 
+def _replace_parts(path: Path, target: Path, parts: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(target, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, parts.get(item.filename, src.read(item.filename)))
+        for name in parts.keys() - set(src.namelist()):
+            dst.writestr(name, parts[name])
+    return target
+
+
+def _with_shared_strings(path: Path, strings: bytes) -> dict[str, bytes]:
+    """The parts that add a shared-string table to a workbook written by openpyxl (which has none)."""
+    with zipfile.ZipFile(path) as src:
+        rels = src.read("xl/_rels/workbook.xml.rels")
+    relation = (b'<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                b'sharedStrings" Target="sharedStrings.xml" Id="rId9"/>')
+    return {"xl/sharedStrings.xml": strings,
+            "xl/_rels/workbook.xml.rels": rels.replace(b"</Relationships>", relation + b"</Relationships>")}
+
+
+SHEET_XML = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+    '<row r="1"><c t="inlineStr"><is><t>senter_id</t></is></c><c t="inlineStr"><is><r><t>kom</t></r>'
+    '<r><t>mune_nr</t></r></is></c><c r="C1" t="s"><v>0</v></c></row>'
+    '<row r="3"><c r="A3" t="str"><v>KS001</v></c><c r="C3" t="b"><v>0</v></c></row>'
+    '<row><c r="A4" t="e"><v>#N/A</v></c><c r="B4"><v>301</v></c><c r="C4"><f>B4*2</f><v>602</v></c></row>'
+    "</sheetData></worksheet>"
+)
+
+
+def test_survey_cell_types_from_hand_written_xml(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "s.xlsx", [["a"]])
+    strings = (b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml'
+               b'/2006/main" count="1" uniqueCount="1"><si><r><t>har_</t></r><r><t>tilbud</t></r><rPh><t>x</t>'
+               b"</rPh></si></sst>")
+    parts = _with_shared_strings(path, strings) | {"xl/worksheets/sheet1.xml": SHEET_XML.encode()}
+    patched = _replace_parts(path, tmp_path / "p.xlsx", parts)
+    sheet = reading.read_survey(patched, "svar", {"kommune_nr": 4})
+    assert sheet.header == ["senter_id", "kommune_nr", "har_tilbud"]
+    assert sheet.rows == [3, 4]
+    assert sheet.data == [["KS001", "", "FALSE"], ["#N/A", "0301", "=B4*2"]]
+    assert sheet.formulas == {(4, 2)}
+
+
+@pytest.mark.parametrize(
+    ("row", "why"),
+    [
+        ('<row r="2"><c r="A2"><v>1</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>', "row twice"),
+        ('<row r="2"><c r="B2"><v>1</v></c><c r="A2"><v>2</v></c></row>', "cells out of order"),
+        ('<row r="2"><c r="A9"><v>1</v></c></row>', "cell of another row"),
+        ('<row r="2"><c r="A2" t="s"><v>7</v></c></row>', "no such shared string"),
+    ],
+)
+def test_malformed_sheet_xml_is_not_xlsx(tmp_path: Path, row: str, why: str) -> None:
+    path = workbook(tmp_path / "s.xlsx", [["a"]])
+    xml = SHEET_XML.split("<sheetData>")[0] + f"<sheetData>{row}</sheetData></worksheet>"
+    patched = _replace_parts(path, tmp_path / "p.xlsx", {"xl/worksheets/sheet1.xml": xml.encode()})
+    with pytest.raises(UnreadableFile) as caught:
+        reading.read_survey(patched, "svar")
+    assert caught.value.issues[0].rule == "not_xlsx", why
+    assert "svar" in caught.value.issues[0].message
+
+
+@pytest.mark.parametrize("part", ["xl/sharedStrings.xml", "xl/workbook.xml", "xl/styles.xml",
+                                  "xl/_rels/workbook.xml.rels", "xl/worksheets/sheet1.xml"])
+def test_a_dtd_in_any_part_is_refused(tmp_path: Path, part: str) -> None:
+    path = workbook(tmp_path / "s.xlsx", [["senter_id"], ["KS001"]])
+    strings = (b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>x</t></si></sst>')
+    parts = _with_shared_strings(path, strings)
+    with zipfile.ZipFile(path) as src:
+        data = parts.get(part) or src.read(part)
+    dtd = b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>'
+    parts[part] = dtd + data if not data.startswith(b"<?xml") else data.replace(b"?>", b"?>" + dtd, 1)
+    patched = _replace_parts(path, tmp_path / "p.xlsx", parts)
+    with pytest.raises(UnreadableFile) as caught:
+        reading.read_survey(patched, "svar")
+    assert caught.value.issues[0].rule == "not_xlsx"
+
+
+def test_missing_sheet_names_the_sheets(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "s.xlsx", [["a"]], sheet="Ark1")
+    with pytest.raises(UnreadableFile) as caught:
+        reading.read_survey(path, "svar")
+    issue = caught.value.issues[0]
+    assert (issue.rule, issue.value) == ("missing_sheet", "Ark1")
+
+
+def test_column_letter() -> None:
+    assert [reading.column_letter(c) for c in (1, 26, 27, 52, 703, 16384)] == ["A", "Z", "AA", "AZ", "AAA", "XFD"]
+
+
 def test_survey_cell_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reading, "MAX_SURVEY_CELLS", 10)
     path = workbook(tmp_path / "s.xlsx", [["a", "b", "c"]] * 5)

@@ -4,16 +4,19 @@
 - `<question>.xlsx` for every question (sheets "Om tallene" and "Data"), and `bistand.xlsx`;
 - `charts/<question>.png`, `.svg` and `.txt` (the alt text);
 - `index.html`, the self-contained preview of the page.
-The same database gives the same files (SVG and HTML byte for byte).
+The same database gives the same files (SVG and HTML byte for byte). A chart whose data and drawing
+code are unchanged since its files were written is not drawn again (`chart_cache`).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from krise_pipeline.exports import charts, excel, preview
-from krise_pipeline.exports.model import Publication, load_publication
+if TYPE_CHECKING:
+    from krise_pipeline.exports import charts
+    from krise_pipeline.exports.model import Publication
 
 EXPORTS_DIR = "exports"
 PREVIEW_FILE = "index.html"
@@ -21,6 +24,12 @@ CHARTS_DIR = "charts"
 BISTAND_FILE = "bistand.xlsx"
 
 __all__ = ["load_publication", "preview_path", "write_exports"]
+
+
+def load_publication(publication_db: Path) -> Publication:
+    from krise_pipeline.exports.model import load_publication as load
+
+    return load(Path(publication_db))
 
 
 def preview_path(warehouse_dir: Path) -> Path:
@@ -47,6 +56,9 @@ def write_exports(publication_db: Path, out_dir: Path) -> list[Path]:
 
 
 def write_publication_exports(pub: Publication, out_dir: Path) -> list[Path]:
+    # Imported here: loading the Dagster definitions (every command, the UI) needs none of this.
+    from krise_pipeline.exports import chart_cache, charts, excel, preview
+
     year = pub.latest_year
     written: list[Path] = []
     rendered: dict[str, charts.RenderedChart] = {}
@@ -54,11 +66,19 @@ def write_publication_exports(pub: Publication, out_dir: Path) -> list[Path]:
         written.append(excel.save(excel.question_workbook(pub, q.question), out_dir / f"{q.question}.xlsx"))
     written.append(excel.save(excel.bistand_workbook(pub), out_dir / BISTAND_FILE))
     chart_dir = out_dir / CHARTS_DIR
+    drawn = chart_cache.ChartCache(chart_dir)
     for q in pub.questions:
-        chart = charts.render_question(pub, q.question, year)
+        spec = charts.chart_spec(pub, q.question, year)
+        chart = drawn.reuse(spec)
+        if chart is None:
+            chart = charts.render(spec)
+            _write_bytes(chart_dir / f"{q.question}.png", chart.png)
+            _write_text(chart_dir / f"{q.question}.svg", chart.svg)
+        drawn.record(chart)
         rendered[q.question] = chart
-        written.append(_write_bytes(chart_dir / f"{q.question}.png", chart.png))
-        written.append(_write_text(chart_dir / f"{q.question}.svg", chart.svg))
+        written.append(chart_dir / f"{q.question}.png")
+        written.append(chart_dir / f"{q.question}.svg")
         written.append(_write_text(chart_dir / f"{q.question}.txt", chart.spec.alt_text + "\n"))
+    _write_text(chart_dir / chart_cache.RECORD_FILE, drawn.text())
     written.append(_write_text(out_dir / PREVIEW_FILE, preview.render_html(pub, rendered)))
     return written

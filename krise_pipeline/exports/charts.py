@@ -13,12 +13,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 from html import escape
-from typing import Final
-
-import matplotlib
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING, Any, Final
 
 from krise_pipeline import contract
 from krise_pipeline.exports import texts
@@ -26,6 +21,9 @@ from krise_pipeline.exports.model import Publication
 from krise_pipeline.exports.rules import format_int
 from krise_pipeline.exports.texts import YEAR_SERIES_LENGTH
 from krise_pipeline.exports.vocabulary import TARGET_GROUP_NAMES
+
+if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn
+    from matplotlib.figure import Figure
 
 WIDTH_IN: Final = 7.2
 PNG_DPI: Final = 150
@@ -119,6 +117,10 @@ def _wrap(label: str) -> str:
 
 
 def _figure(spec: ChartSpec) -> Figure:
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
+
     n_items = max(len(spec.items), 1)
     n_series = max(len(spec.series), 1)
     lines = sum(max(1, len(textwrap.wrap(label, LABEL_WRAP))) for label in spec.labels) or 1
@@ -195,28 +197,42 @@ class RenderedChart:
     png: bytes
 
 
+RC_PARAMS: Final[dict[str, Any]] = {
+    "svg.hashsalt": "krise_pipeline",
+    "svg.fonttype": "path",
+    "text.parse_math": False,
+    "font.family": "DejaVu Sans",
+    "font.size": 10,
+    "axes.edgecolor": "#888888",
+    "text.color": TEXT_COLOUR,
+    "axes.labelcolor": TEXT_COLOUR,
+    "xtick.color": TEXT_COLOUR,
+    "ytick.color": TEXT_COLOUR,
+}
+XML_DECLARATION: Final = '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n'
+
+
 def render(spec: ChartSpec) -> RenderedChart:
-    with matplotlib.rc_context({
-        "svg.hashsalt": "krise_pipeline",
-        "svg.fonttype": "path",
-        "text.parse_math": False,
-        "font.family": "DejaVu Sans",
-        "font.size": 10,
-        "axes.edgecolor": "#888888",
-        "text.color": TEXT_COLOUR,
-        "axes.labelcolor": TEXT_COLOUR,
-        "xtick.color": TEXT_COLOUR,
-        "ytick.color": TEXT_COLOUR,
-    }):
+    """Draw the chart as SVG and as PNG.
+
+    Each file gets the constrained layout solved at its own resolution: a layout solved once for
+    both (0.05 s a chart) lets long labels touch the PNG's edge, as text is wider at 150 dpi.
+    """
+    import matplotlib
+
+    with matplotlib.rc_context(RC_PARAMS):  # type: ignore[arg-type]
         fig = _figure(spec)
         svg_buf = io.StringIO()
         fig.savefig(svg_buf, format="svg", metadata={"Date": None})
         png_buf = io.BytesIO()
         fig.savefig(png_buf, format="png", dpi=PNG_DPI, metadata={"Software": None})
-    element = svg_element(spec, svg_buf.getvalue())
-    document = '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n' + element
-    inline = _METADATA.sub("", element)
-    return RenderedChart(spec, document, inline, png_buf.getvalue())
+    return from_files(spec, XML_DECLARATION + svg_element(spec, svg_buf.getvalue()), png_buf.getvalue())
+
+
+def from_files(spec: ChartSpec, svg_document: str, png: bytes) -> RenderedChart:
+    """The rendered chart of `spec` from its SVG document and PNG (as written by `render`)."""
+    element = svg_document[svg_document.index("<svg"):]
+    return RenderedChart(spec, svg_document, _METADATA.sub("", element), png)
 
 
 def render_question(pub: Publication, question: str, year: int) -> RenderedChart:
