@@ -196,23 +196,12 @@ def stage_scan(db: Path) -> None:
         con.close()
 
 
-def _vintages(con: Any, data_dir: Path, publication_db: Path) -> None:
-    """The vintages asset: hold the figures against the ledger (without writing it), rebuild vintages."""
-    from krise_pipeline import ledger, releases
-
-    outcome, ledgers = ledger.hold_against_ledger(con, data_dir, publication_db,
-                                                  today=releases.build_time().date().isoformat())
-    if outcome.refusals:
-        raise SystemExit(ledger.format_refusal(outcome))
-    ledger.build_vintages(con, ledgers)
-
-
 def stage_aggregate(db: Path, data_dir: Path, timings: dict[str, list[float]] | None = None) -> None:
     """The warehouse assets, each on its own connection as in Dagster; `timings` gets each
     step's seconds (connection included)."""
-    from krise_pipeline import acknowledgements, codebook, publish, releases, warehouse
+    from krise_pipeline import acknowledgements, publish, warehouse
+    from krise_pipeline import steps as pipeline_steps
 
-    statuses = releases.read_releases(data_dir / "releases.csv")
     steps: dict[str, Callable[[Any], object]] = {
         "dimensions": warehouse.load_dimensions,
         "centre_offers": warehouse.build_centre_offers,
@@ -220,15 +209,12 @@ def stage_aggregate(db: Path, data_dir: Path, timings: dict[str, list[float]] | 
         "suppression": warehouse.build_suppression,
         "service_shares": warehouse.build_service_shares,
         "user_counts": warehouse.build_user_counts,
-        "releases": lambda con: warehouse.build_releases(
-            con, {y: (r.status, r.note) for y, r in statuses.items()},
-            built_at=releases.build_time(), package_version=releases.package_version(),
-            git_commit=releases.git_commit(), codebook_sha256=codebook.codebook_sha256(),
-        ),
+        "releases": lambda con: pipeline_steps.build_release_table(con, data_dir / "releases.csv"),
+        # the ledger is read, never written, by the benchmark
+        "vintages": lambda con: pipeline_steps.hold_against_ledger(
+            con, data_dir, db.parent / publish.PUBLICATION_FILE, write=False),
+        "acknowledgements": lambda con: pipeline_steps.build_acknowledgements(con, data_dir / acknowledgements.FILE),
     }
-    steps["vintages"] = lambda con: _vintages(con, data_dir, db.parent / publish.PUBLICATION_FILE)
-    steps["acknowledgements"] = lambda con: acknowledgements.build_table(
-        con, acknowledgements.read(data_dir / acknowledgements.FILE))
     for name, step in steps.items():
         t0 = time.perf_counter()
         con = _connect(db)

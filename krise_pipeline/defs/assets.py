@@ -15,19 +15,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from krise_pipeline import (
-    acknowledgements,
-    catalog,
-    codebook,
-    deliveries,
-    exports,
-    ledger,
-    publish,
-    releases,
-    sqlfiles,
-    validation,
-    warehouse,
-)
+from krise_pipeline import catalog, codebook, publish, sqlfiles, steps, validation, warehouse
 from krise_pipeline.defs.partitions import year_partitions
 from krise_pipeline.defs.resources import KriseSettings
 
@@ -40,6 +28,21 @@ def _warehouse(settings: KriseSettings, db: DuckDBResource) -> Iterator[duckdb.D
     with db.get_connection() as con:
         settings.restrict_permissions()
         yield con
+
+
+@contextmanager
+def _refusals(context: dg.AssetExecutionContext | None = None) -> Iterator[None]:
+    """A step's refusal becomes a Dagster failure with the whole report (no stack trace, no retry)."""
+    try:
+        yield
+    except steps.StepRefused as exc:
+        if context is not None:
+            context.log.error(str(exc))
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+
+
+def _notices(notices: Sequence[str]) -> dg.MetadataValue:
+    return dg.MetadataValue.md("\n".join(f"- {t}" for t in notices) or "none")
 
 
 def table_metadata(con: duckdb.DuckDBPyConnection, table: str, *, preview: bool = False) -> dict[str, Any]:
@@ -90,31 +93,17 @@ def raw_delivery_files(
 
     Records exactly what was received, for the lineage of each release.
     """
-    year = int(context.partition_key)
-    year_dir = settings.year_dir(year)
+    year_dir = settings.year_dir(context.partition_key)
     if not year_dir.is_dir():  # a partition typed into the UI for a year nobody delivered
         context.instance.delete_dynamic_partition(year_partitions.name or "year", context.partition_key)
-        raise dg.Failure(
-            description=f"there is no delivery folder {year_dir} for the year {year}; the partition {year} was "
-            f"removed again. Put the delivery in {year_dir}/ first: the year then appears by itself.",
-            allow_retries=False)
-    fingerprint, state = deliveries.fingerprint(year_dir)
-    rows = [(year, name, int(str(size)), str(sha)) for name, (size, _, sha) in sorted(state.items())]
+        raise dg.Failure(allow_retries=False, description=f"there is no delivery folder {year_dir} for the year "
+                         f"{context.partition_key}; the partition {context.partition_key} was removed again. Put "
+                         f"the delivery in {year_dir}/ first: the year then appears by itself.")
     with _warehouse(settings, warehouse_db) as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS raw.delivery_files "
-            "(year INTEGER, file VARCHAR, bytes BIGINT, sha256 VARCHAR)"
-        )
-        con.execute("BEGIN")
-        con.execute("DELETE FROM raw.delivery_files WHERE year = ?", [year])
-        if rows:
-            con.executemany("INSERT INTO raw.delivery_files VALUES (?, ?, ?, ?)", rows)
-        con.execute("COMMIT")
+        files, fingerprint = steps.inventory_year(con, int(context.partition_key), year_dir)
         meta = table_metadata(con, "raw.delivery_files")
-    meta["files"] = dg.MetadataValue.json({name: sha for _, name, _, sha in rows})
-    meta["fingerprint"] = dg.MetadataValue.text(fingerprint)
-    return dg.MaterializeResult(metadata=meta)
+    return dg.MaterializeResult(metadata={**meta, "files": dg.MetadataValue.json(files),
+                                          "fingerprint": dg.MetadataValue.text(fingerprint)})
 
 
 # --- validated -------------------------------------------------------------------------------
@@ -195,27 +184,12 @@ def years(context: dg.AssetExecutionContext, settings: KriseSettings, warehouse_
     A published year whose delivery folder is gone stops the run; a draft year whose folder is gone
     is removed from the warehouse (and so from the publication), with a notice.
     """
-    statuses = {y: r.status for y, r in _read_releases(settings).items()}
-    with _warehouse(settings, warehouse_db) as con:
-        try:
-            _, notices = warehouse.reconcile_years(con, settings.delivered_years(), statuses,
-                                                      ledger.ledger_years(Path(settings.data_dir)),
-                                                      str(settings.raw_dir))
-        except warehouse.MissingDeliveryError as exc:
-            raise dg.Failure(description=str(exc), allow_retries=False) from None
+    with _warehouse(settings, warehouse_db) as con, _refusals(context):
+        notices = steps.build_years(con, Path(settings.data_dir), settings.delivered_years())
         for text in notices:
             context.log.warning(text)
-        meta = table_metadata(con, "warehouse.years", preview=True)
-    meta["notices"] = dg.MetadataValue.md("\n".join(f"- {t}" for t in notices) or "none")
-    return dg.MaterializeResult(metadata=meta)
-
-
-def _read_releases(settings: KriseSettings) -> dict[int, releases.Release]:
-    try:
-        return releases.read_releases(settings.releases_csv)
-    except releases.ReleaseFileError as exc:
-        raise dg.Failure(description=str(exc), allow_retries=False) from None
-
+        return dg.MaterializeResult(metadata={**table_metadata(con, "warehouse.years", preview=True),
+                                              "notices": _notices(notices)})
 
 
 @dg.multi_asset(
@@ -337,26 +311,18 @@ def user_counts(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.Mat
     kinds={"duckdb"},
     pool=POOL,
 )
-def release_table(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
+def releases(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
     """Release status and identity: one row per loaded year (status from releases.csv, input
     SHA-256, package version, git commit, codebook version, build time)."""
-    statuses = _read_releases(settings)
-    with _warehouse(settings, warehouse_db) as con:
-        warehouse.build_releases(
-            con,
-            {y: (r.status, r.note) for y, r in statuses.items()},
-            built_at=releases.build_time(),
-            package_version=releases.package_version(),
-            git_commit=releases.git_commit(),
-            codebook_sha256=codebook.codebook_sha256(),
-        )
+    with _warehouse(settings, warehouse_db) as con, _refusals():
+        steps.build_release_table(con, settings.releases_csv)
         return dg.MaterializeResult(metadata=table_metadata(con, "warehouse.releases", preview=True))
 
 
 @dg.asset(
     key=["warehouse", "vintages"],
     group_name="warehouse",
-    deps=[centre_offers.key, service_shares.key, user_counts.key, release_table.key],
+    deps=[centre_offers.key, service_shares.key, user_counts.key, releases.key],
     kinds={"duckdb"},
     pool=POOL,
 )
@@ -370,27 +336,15 @@ def vintages(
     nothing is published. A `revidert` year with a new note records a revision in the ledger. The
     table is rebuilt from the ledger, so a wiped warehouse gives the same vintages.
     """
-    with _warehouse(settings, warehouse_db) as con:
-        outcome, ledgers = ledger.hold_against_ledger(
-            con, Path(settings.data_dir), settings.publication_db, today=releases.build_time().date().isoformat())
-        if outcome.refusals:
-            report = ledger.format_refusal(outcome)
-            context.log.error(report)
-            raise dg.Failure(description=report, metadata={"changed_figures": len(outcome.frozen_changes)},
-                             allow_retries=False)
-        for text in outcome.loud:
+    with _warehouse(settings, warehouse_db) as con, _refusals(context):
+        done = steps.hold_against_ledger(con, Path(settings.data_dir), settings.publication_db)
+        for text in done.loud:
             context.log.warning(text)
-        for text in outcome.notices:
-            context.log.info(text)
-        written = ledger.record(Path(settings.data_dir), outcome)
-        total = ledger.build_vintages(con, ledgers)
-        meta = table_metadata(con, "warehouse.vintages", preview=True)
-        meta["vintages"] = total
-        meta["ledger_years"] = dg.MetadataValue.json(sorted(ledgers))
-        meta["ledger_written"] = dg.MetadataValue.json([str(p) for p in written])
-        meta["notices"] = dg.MetadataValue.md("\n".join(f"- {t}" for t in [*outcome.loud, *outcome.notices])
-                                              or "none")
-        return dg.MaterializeResult(metadata=meta)
+        return dg.MaterializeResult(metadata={
+            **table_metadata(con, "warehouse.vintages", preview=True), "vintages": done.vintages,
+            "ledger_years": dg.MetadataValue.json(done.ledger_years),
+            "ledger_written": dg.MetadataValue.json([str(p) for p in done.written]),
+            "notices": _notices([*done.loud, *done.notices])})
 
 
 @dg.asset(
@@ -399,16 +353,11 @@ def vintages(
     kinds={"duckdb"},
     pool=POOL,
 )
-def acknowledgements_table(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
+def acknowledgements(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
     """Acknowledged warnings: one row per year, warning check and key found real, with its note
     (from acknowledgements.csv in the data folder)."""
-    try:
-        acknowledged = acknowledgements.read(settings.acknowledgements_csv)
-    except acknowledgements.AcknowledgementFileError as exc:
-        raise dg.Failure(description=str(exc), allow_retries=False) from None
-    with _warehouse(settings, warehouse_db) as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS warehouse")
-        acknowledgements.build_table(con, acknowledged)
+    with _warehouse(settings, warehouse_db) as con, _refusals():
+        steps.build_acknowledgements(con, settings.acknowledgements_csv)
         return dg.MaterializeResult(metadata=table_metadata(con, "warehouse.acknowledgements", preview=True))
 
 
@@ -420,9 +369,9 @@ PUBLICATION_DEPS = {
     "user_counts": [user_counts.key],
     "questions": [dg.AssetKey(["warehouse", "questions"])],
     "label_changes": [dg.AssetKey(["warehouse", "label_changes"])],
-    "releases": [release_table.key],
+    "releases": [releases.key],
     "vintages": [vintages.key],
-    "acknowledgements": [acknowledgements_table.key],
+    "acknowledgements": [acknowledgements.key],
     "codes": [],
 }
 
@@ -467,20 +416,14 @@ def publication(settings: KriseSettings, warehouse_db: DuckDBResource) -> Iterat
     deps=[dg.AssetKey(["publication", t]) for t in publish.PUBLISHED_QUERIES],
     kinds={"excel", "html", "svg"},
 )
-def export_files(settings: KriseSettings) -> dg.MaterializeResult:
+def downloads(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
     """Reader-facing files generated from publication.duckdb only: one Excel download per question
-    plus bistand.xlsx, one chart (png, svg, alt text) per question, and the preview page index.html."""
-    for stale in settings.exports_dir.rglob(".*.tmp"):  # left by a killed run
-        stale.unlink()
-    paths = exports.write_exports(settings.publication_db, settings.exports_dir)
-    publish.make_public(settings.exports_dir)
-    kinds: dict[str, int] = {}
-    for p in paths:
-        kinds[p.suffix] = kinds.get(p.suffix, 0) + 1
+    plus bistand.xlsx, one chart (png, svg, alt text) per question, and the preview page index.html.
+    (It takes the warehouse resource for its lock only: one writer of the output folder at a time.)"""
+    kinds = steps.write_exports(settings.publication_db, settings.exports_dir)
     return dg.MaterializeResult(metadata={
-        "files": len(paths),
-        "files_by_type": dg.MetadataValue.json(kinds),
-        "preview": dg.MetadataValue.path(str(exports.preview_path(settings.warehouse_path))),
+        "files": sum(kinds.values()), "files_by_type": dg.MetadataValue.json(kinds),
+        "preview": dg.MetadataValue.path(str(settings.exports_dir / "index.html")),
     })
 
 
@@ -494,9 +437,9 @@ ALL_ASSETS: Sequence[dg.AssetsDefinition] = (
     suppression_decisions,
     service_shares,
     user_counts,
-    release_table,
+    releases,
     vintages,
-    acknowledgements_table,
+    acknowledgements,
     publication,
-    export_files,
+    downloads,
 )
