@@ -8,6 +8,7 @@ only connect it to Dagster and report metadata (aggregates only, never person-le
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -17,6 +18,8 @@ from dagster_duckdb import DuckDBResource
 from krise_pipeline import codebook, exports, publish, releases, revisions, sqlfiles, validation, warehouse
 from krise_pipeline.defs.partitions import year_partitions
 from krise_pipeline.defs.resources import KriseSettings
+from krise_pipeline.editorial import folder as editorial_folder
+from krise_pipeline.editorial import gate as editorial_gate
 
 POOL = "krise_warehouse"  # one writer at a time on krise.duckdb
 
@@ -297,6 +300,7 @@ def release_table(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.M
             package_version=releases.package_version(),
             git_commit=releases.git_commit(),
             codebook_sha256=codebook.codebook_sha256(),
+            texts=editorial_folder.lineage(Path(settings.data_dir), warehouse.loaded_years(con)),
         )
         return dg.MaterializeResult(metadata=table_metadata(con, "warehouse.releases", preview=True))
 
@@ -336,6 +340,35 @@ def vintages(
         return dg.MaterializeResult(metadata=meta)
 
 
+@dg.asset(
+    key=["warehouse", "editorial_texts"],
+    group_name="warehouse",
+    deps=[centre_offers.key, service_shares.key, user_counts.key, release_table.key,
+          dg.AssetKey(["warehouse", "label_changes"]), dg.AssetKey(["warehouse", "questions"])],
+    kinds={"duckdb", "markdown"},
+    pool=POOL,
+)
+def editorial_texts(
+    context: dg.AssetExecutionContext, settings: KriseSettings, warehouse_db: DuckDBResource
+) -> dg.MaterializeResult:
+    """The editors' texts (data/tekster/<year>/<question>.md): one row per text with its SHA-256 and
+    the number of figure claims the figures about to be published do not bear out (the findings
+    are in warehouse.editorial_findings). A published or revised year with a finding is blocked."""
+    with _warehouse(settings, warehouse_db) as con:
+        n_texts, n_findings = editorial_gate.build(con, Path(settings.data_dir))
+        blocking = editorial_gate.published_texts_hold(con)
+        if not blocking.passed:
+            context.log.error("Findings in texts of published years (run `krise-pipeline check-text`):\n"
+                              + "\n".join(blocking.examples))
+        meta = table_metadata(con, "warehouse.editorial_texts", preview=True)
+        rows = con.execute("SELECT year, file, line, claim, reason FROM warehouse.editorial_findings "
+                           "ORDER BY ALL LIMIT 20").fetchall()
+    meta["texts"] = n_texts
+    meta["findings"] = n_findings
+    meta["findings_preview"] = dg.MetadataValue.md(markdown_table(["year", "file", "line", "claim", "reason"], rows))
+    return dg.MaterializeResult(metadata=meta)
+
+
 # --- publication -----------------------------------------------------------------------------
 
 PUBLICATION_GRAIN = {
@@ -354,7 +387,7 @@ PUBLICATION_DEPS = {
     "user_counts": [user_counts.key],
     "questions": [dg.AssetKey(["warehouse", "questions"])],
     "label_changes": [dg.AssetKey(["warehouse", "label_changes"])],
-    "releases": [release_table.key],
+    "releases": [release_table.key, editorial_texts.key],
     "vintages": [vintages.key],
 }
 
@@ -398,7 +431,7 @@ def export_files(settings: KriseSettings) -> dg.MaterializeResult:
     plus bistand.xlsx, one chart (png, svg, alt text) per question, and the preview page index.html."""
     for stale in settings.exports_dir.rglob(".*.tmp"):  # left by a killed run
         stale.unlink()
-    paths = exports.write_exports(settings.publication_db, settings.exports_dir)
+    paths = exports.write_exports(settings.publication_db, settings.exports_dir, Path(settings.data_dir))
     publish.make_public(settings.exports_dir)
     kinds: dict[str, int] = {}
     for p in paths:
@@ -420,6 +453,7 @@ ALL_ASSETS: Sequence[dg.AssetsDefinition] = (
     service_shares,
     user_counts,
     release_table,
+    editorial_texts,
     vintages,
     publication,
     export_files,
