@@ -11,13 +11,13 @@ import pytest
 
 from krise_pipeline import codebook, contract, editorial
 from krise_pipeline.editorial import claims, folder, gate, placeholders
-from krise_pipeline.exports.model import Offer, Publication, Release, ShareCell
+from krise_pipeline.exports.model import CountCell, Offer, Publication, Release, ShareCell
 
 Counts = dict[tuple[int, str, str, str], tuple[int, int]]
 
 
-def publication(counts: Counts, shares: tuple[ShareCell, ...] = (), statuses: dict[int, str] | None = None
-                ) -> Publication:
+def publication(counts: Counts, shares: tuple[ShareCell, ...] = (), statuses: dict[int, str] | None = None,
+                users: tuple[CountCell, ...] = ()) -> Publication:
     """A publication holding exactly the given centre counts ((year, question, item, group) -> (n, base))."""
     offers = []
     for (year, q, item, group), (n, base) in sorted(counts.items()):
@@ -26,7 +26,7 @@ def publication(counts: Counts, shares: tuple[ShareCell, ...] = (), statuses: di
     years = {y for y, *_ in counts} | {s.year for s in shares}
     statuses = statuses or {}
     releases = tuple(Release(y, statuses.get(y, "utkast"), None, None) for y in sorted(years))
-    return Publication(codebook.questions(), tuple(offers), shares, (), (), releases)
+    return Publication(codebook.questions(), tuple(offers), shares, users, (), releases)
 
 
 def share(year: int, population: str, measure: str, n: int | None, base: int | None, *, category: str = "alle",
@@ -119,6 +119,26 @@ def test_tenths_follow_the_preview_wording(phrase: str, holds: bool) -> None:
     result = check(text, pub)
     assert result.checked == 1
     assert (result.findings == ()) is holds
+
+
+USERS = publication({}, users=(CountCell(2024, "beboere", "alle", "alle", 2715, 2340, False),
+                                CountCell(2024, "dagbrukere", "alle", "alle", 13586, 3745, False)))
+
+
+@pytest.mark.parametrize(("sentence", "holds"), [
+    ("I 2024 bodde 2 340 voksne beboere på krisesentrene, og det var 2 715 opphold.", True),
+    ("I 2024 bodde 2 340 voksne beboere på krisesentrene, og det var 2 716 opphold.", False),
+    ("Det var 13 586 dagsbesøk av 3 745 dagbrukere.", True),
+    ("Det var 13 586 dagsbesøk av 3 754 dagbrukere.", False),
+])
+def test_counts_of_stays_visits_and_persons(sentence: str, holds: bool) -> None:
+    result = check(sentence, USERS)
+    assert result.checked == 2
+    assert (result.findings == ()) is holds
+
+
+def test_other_units_are_not_centre_counts() -> None:
+    assert claims.read("Et opphold varte i snitt 28 netter, og 3 ganger så lenge for 2 personer.", 2024).claims == []
 
 
 WEBSITES = publication({

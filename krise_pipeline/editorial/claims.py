@@ -39,7 +39,7 @@ class Claim:
     """One statement about the figures. Offsets are into the whole text."""
 
     kind: str
-    """count, count_of, base, range, quantifier, percent, tenths, trend, difference, versus."""
+    """count, count_of, base, range, quantifier, percent, tenths, users, trend, difference, versus_group."""
     start: int
     end: int
     text: str
@@ -149,11 +149,13 @@ PATTERNS: Final = (
     ("difference", re.compile(rf"(?P<a>{NUM})(?:\s+{CENTRES})?\s+(?P<w>flere|færre|mindre|mer)\s+enn\s+"
                               r"(?:i\s+)?(?P<y>\d{4})", re.IGNORECASE)),
     ("base", re.compile(rf"\b(?:totalt|disse|de)\s+(?P<a>{NUM})\s+{CENTRES}", re.IGNORECASE)),
+    ("users", re.compile(rf"(?P<a>{NUM})\s+(?:voksne\s+)?(?P<w>opphold|dagsbesøk|beboere|barn|dagbrukere)\b",
+                         re.IGNORECASE)),
     ("count", re.compile(rf"(?<![\d§])(?P<a>{NUM})(?![\d:])", re.IGNORECASE)),
 )
 NOT_A_FIGURE_BEFORE: Final = re.compile(r"(§\s*|\bs\.\s*|\bside\s+|\bnr\.?\s*|\bkl\.?\s*)$", re.IGNORECASE)
 NOT_A_FIGURE_AFTER: Final = re.compile(
-    r"^(\s*[–-]\s*\d+)?\s*(år\b|\.\s*(januar|februar|mars|april|mai|juni|juli|august|september|oktober|"
+    r"^(\s*[–-]\s*\d+)?\s*(år\b|netter\b|døgn\b|ganger\b|km\b|kroner\b|personer\b|\.\s*(januar|februar|mars|april|mai|juni|juli|august|september|oktober|"
     r"november|desember)\b|[.,]\d)", re.IGNORECASE)
 MONTH_BEFORE: Final = re.compile(
     r"(januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember)\s+$", re.IGNORECASE)
@@ -487,6 +489,9 @@ class _Reader:
             shown_end = _display_end(text, r.end, end)
             base = dict(start=r.start, end=shown_end, text=" ".join(text[r.start:shown_end].split()),
                         line=line_of(text, r.start), paragraph=index, in_parenthesis=paren)
+            if r.kind == "users":
+                out.append(Claim("users", value=r.a, word=r.word, population=population, **base))  # type: ignore[arg-type]
+                continue
             if r.kind in ("percent", "tenths"):
                 after = masked[r.end:next_start]
                 before = masked[prev_end:r.start]
@@ -621,13 +626,13 @@ def _fill_items(claims: list[Claim]) -> list[Claim]:
     ("alle ... med tilbud til menn, og 42 av 43 med tilbud til kvinner ... A og B")."""
     out = list(claims)
     for i, c in enumerate(out):
-        if c.items or c.kind in ("percent", "tenths"):
+        if c.items or c.kind in ("percent", "tenths", "users"):
             continue
-        prev = next((p for p in reversed(out[:i]) if p.items and p.kind not in ("percent", "tenths")), None)
+        prev = next((p for p in reversed(out[:i]) if p.items), None)
         if prev is not None:
             out[i] = replace(c, items=prev.items)
             continue
-        nxt = next((n for n in out[i + 1:] if n.items and n.kind not in ("percent", "tenths")), None)
+        nxt = next((n for n in out[i + 1:] if n.items), None)
         if nxt is not None:
             out[i] = replace(c, items=nxt.items)
     return out

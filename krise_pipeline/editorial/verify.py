@@ -19,7 +19,7 @@ from krise_pipeline.exports import rules, texts
 from krise_pipeline.exports.model import Offer, Publication
 from krise_pipeline.exports.vocabulary import POPULATION_NAMES
 
-FIGURE_KINDS = ("count", "count_of", "base", "range", "quantifier", "percent", "tenths")
+FIGURE_KINDS = ("count", "count_of", "base", "range", "quantifier", "percent", "tenths", "users")
 """Claims that state a year's level (not a change): the ones that can fit another year."""
 
 
@@ -204,6 +204,32 @@ def _tenths_agree(word: str | None, k: int | None, phrase: str) -> bool:
     return claimed == qualifier or {claimed, qualifier} <= {"", "omtrent", "rundt"}
 
 
+USER_UNITS = {
+    # (unit, population of the paragraph) -> (user_counts population, records or persons)
+    ("opphold", "voksne_opphold"): ("beboere", "records"),
+    ("opphold", "barn_opphold"): ("barn", "records"),
+    ("dagsbesøk", None): ("dagbrukere", "records"),
+    ("beboere", None): ("beboere", "persons"),
+    ("barn", None): ("barn", "persons"),
+    ("dagbrukere", None): ("dagbrukere", "persons"),
+}
+
+
+def _users(pub: Publication, claim: cl.Claim, year: int) -> Outcome:
+    unit = (claim.word or "").lower()
+    key = USER_UNITS.get((unit, claim.population)) or USER_UNITS.get((unit, None))
+    if key is None:
+        return Outcome(None, "")
+    population, field = key
+    cell = pub.count(year, population)
+    if cell is None:
+        return Outcome(None, "")
+    value = cell.n_records if field == "records" else cell.n_persons
+    if cell.suppressed or value is None:
+        return Outcome(False, f"{year}: {unit}: .. (suppressed)")
+    return Outcome(value == claim.value, f"{year}: {rules.format_int(value)} {unit}")
+
+
 def evaluate(pub: Publication, claim: cl.Claim, year: int) -> Outcome:
     v, v2 = claim.value, claim.value2
     if claim.kind == "count":
@@ -220,6 +246,8 @@ def evaluate(pub: Publication, claim: cl.Claim, year: int) -> Outcome:
             rules.quantifier(o.n_centres, o.n_base) == claim.word, _count_text(o)))
     if claim.kind in ("percent", "tenths"):
         return _share(pub, claim, year)
+    if claim.kind == "users":
+        return _users(pub, claim, year)
     if claim.kind == "trend":
         up = claim.word == "up"
         return _changes(pub, claim, year, lambda a, b: b > a if up else b < a)
@@ -240,6 +268,7 @@ def _reason(claim: cl.Claim) -> str:
                       "at least 90 %)",
         "percent": "the share is not the published whole percent (rounded half up)",
         "tenths": "«x av 10» does not match the published share",
+        "users": "the number of stays, visits or persons is not the published one",
         "trend": "the change between the years goes the other way (or there is none)",
         "difference": "the difference between the years is not the published one",
         "versus_group": "the comparison between women's and men's offers does not hold",
