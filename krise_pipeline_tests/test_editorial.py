@@ -163,6 +163,37 @@ def test_comparisons_with_earlier_years(sentence: str, holds: bool) -> None:
     assert (result.findings == ()) is holds
 
 
+@pytest.mark.parametrize(("sentence", "holds"), [
+    ("Det var en nedgang i antall sentre med egen nettside (fra 39 til 38).", True),
+    ("Det var en nedgang i antall sentre med egen nettside (fra 40 til 38).", False),
+    ("38 krisesentre hadde egen nettside i 2024 (39 i 2023).", True),
+    ("38 krisesentre hadde egen nettside i 2024 (40 i 2023).", False),
+    ("I 2022 hadde 40 krisesentre egen nettside.", True),
+    ("I 2022 hadde 39 krisesentre egen nettside.", False),
+    ("Nesten alle de 43 sentrene hadde egen nettside.", False),  # 38 of 43 is five short
+])
+def test_figures_of_earlier_years(sentence: str, holds: bool) -> None:
+    result = check(f"Utadrettet informasjonsarbeid\n\n{sentence}", WEBSITES)
+    assert result.checked >= 1
+    assert (result.findings == ()) is holds
+
+
+@pytest.mark.parametrize(("words", "holds"), [("alle de 43 sentrene", True), ("alle de 42 sentrene", False)])
+def test_all_of_a_stated_base(words: str, holds: bool) -> None:
+    pub = publication({(2024, "tilbud_beboere", "enesamtaler", "kvinner"): (43, 43)})
+    result = check(f"Blant sentrene for kvinner tilbød {words} enesamtaler.", pub, question="tilbud_beboere")
+    assert result.checked == 1
+    assert (result.findings == ()) is holds
+
+
+@pytest.mark.parametrize(("base", "holds"), [(200, True), (210, False)])
+def test_the_base_of_the_shares(base: int, holds: bool) -> None:
+    result = check(f"Andelene er regnet av {base} opphold der beboeren ikke reserverte seg mot registrering.",
+                   publication({}, ADULTS), question="mal_beboere")
+    assert result.checked == 1
+    assert (result.findings == ()) is holds
+
+
 def test_references_dates_years_and_ages_are_not_claims() -> None:
     text = ("Ifølge krisesenterloven (§ 2) og kommuneloven § 4 (Veileder til krisesenterloven s. 14). "
             "I mars 2017 trådte ny forskrift i kraft, og i 2024 ble ICDP (International Child Development "

@@ -17,6 +17,7 @@ import pytest
 
 from krise_pipeline import cli, editorial
 from krise_pipeline.editorial import claims
+from krise_pipeline.exports import texts
 from krise_pipeline.exports.model import Publication, load_publication
 
 SEED = Path(__file__).resolve().parent / "fixtures" / "bo-og-dagtilbud-2024.txt"
@@ -196,3 +197,32 @@ def test_check_text_command(shipped_publication: Path, tmp_path: Path) -> None:
     assert code == 2 and "no publication" in err
     code, _, err = run_check(str(clean), "--year", "2019", "--warehouse-dir", wh)
     assert code == 2 and "2019 is not in" in err
+
+
+def generated_texts(pub: Publication, year: int) -> list[tuple[str, str]]:
+    """(question, text) of every sentence the preview generates for a year."""
+    out = []
+    for q in pub.questions:
+        if q.question == "organisering":
+            org = texts.organisation_text(pub, year)
+            paragraphs = [*org.paragraphs, *(f"- {b}" for b in org.bullets)]
+        else:
+            paragraphs = texts.question_paragraphs(pub, q.question, year)
+        out.append((q.question, "\n\n".join(paragraphs)))
+    for paragraph, question in ((texts.adult_paragraph, "mal_beboere"), (texts.child_paragraph, "mal_barn"),
+                                (texts.age_paragraph, "mal_barn"), (texts.visit_paragraph, "prosedyre_dagbrukere")):
+        out.append((question, paragraph(pub, year) or ""))
+    return out
+
+
+@pytest.mark.parametrize("year", [2021, 2022, 2023, 2024])
+def test_the_previews_own_sentences_hold(pub: Publication, year: int) -> None:
+    checked = 0
+    for question, text in generated_texts(pub, year):
+        result = editorial.check_text(text, pub, year, question)
+        assert result.findings == (), (question, result.findings)
+        checked += result.checked
+    assert checked >= 120
+    wrong_year = sum(len(editorial.check_text(text, pub, year - 1, question).findings)
+                     for question, text in generated_texts(pub, year))
+    assert wrong_year >= 20

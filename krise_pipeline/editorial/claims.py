@@ -57,6 +57,8 @@ class Claim:
     periods: tuple[tuple[int | None, int | None], ...] = ()
     """Trends and differences: (from year, to year); None is the year being checked."""
     in_parenthesis: bool = False
+    at_year: int | None = None
+    """A count stated for another year than the text's ("39 i 2023")."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ def context_for(question: str | None) -> Context:
 NUM: Final = r"\d{1,3}(?:[ \u00a0]\d{3})+|\d+"
 CENTRES: Final = r"(?:krise)?sent(?:er|re|rene|eret|ret)\b"
 PATTERNS: Final = (
+    ("all_of", re.compile(rf"\b(?P<w>nesten\s+alle|alle|samtlige)\s+de\s+(?P<a>{NUM})\s+{CENTRES}", re.IGNORECASE)),
     ("percent", re.compile(rf"(?P<a>{NUM})\s*(?:prosent|%)", re.IGNORECASE)),
     ("tenths", re.compile(r"(?:(?P<w>knapt|omtrent|drøyt|nesten|rundt|vel)\s+)?(?P<a>\d{1,2})\s+av\s+10\b"
                           rf"(?!\s*{CENTRES})", re.IGNORECASE)),
@@ -151,6 +154,8 @@ PATTERNS: Final = (
     ("base", re.compile(rf"\b(?:totalt|disse|de)\s+(?P<a>{NUM})\s+{CENTRES}", re.IGNORECASE)),
     ("users", re.compile(rf"(?P<a>{NUM})\s+(?:voksne\s+)?(?P<w>opphold|dagsbesøk|beboere|barn|dagbrukere)\b",
                          re.IGNORECASE)),
+    ("change", re.compile(rf"\bfra\s+(?P<a>{NUM})\s+til\s+(?P<b>{NUM})\b(?!\s*år)", re.IGNORECASE)),
+    ("at_year", re.compile(rf"(?P<a>{NUM})\s+i\s+(?P<y>\d{{4}})\b", re.IGNORECASE)),
     ("count", re.compile(rf"(?<![\d§])(?P<a>{NUM})(?![\d:])", re.IGNORECASE)),
 )
 NOT_A_FIGURE_BEFORE: Final = re.compile(r"(§\s*|\bs\.\s*|\bside\s+|\bnr\.?\s*|\bkl\.?\s*)$", re.IGNORECASE)
@@ -189,6 +194,9 @@ SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+(?=[A-ZÆØÅ0-9«\"“(])")
 ABBREVIATIONS: Final = re.compile(r"(\bs|\bmv|\bnr|\bca|\bbl\.a|\bf\.eks|\bjf|\bkl|(?<![\d.])\d{1,2})\.$",
                                   re.IGNORECASE)
 YEAR_RANGE: Final = range(1990, 2101)
+LEADING_YEAR: Final = re.compile(r"\s*I\s+(\d{4})\b")
+SHARE_BASE: Final = re.compile(r"\s+der\s+\w+\s+ikke\s+reserverte", re.IGNORECASE)
+"""'2 605 opphold der beboeren ikke reserverte seg': the base of the shares, not all stays."""
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -374,6 +382,8 @@ def _raw_claims(masked: str, start: int, end: int) -> list[_Raw]:
             if not free(m.start(), m.end()):
                 continue
             a = _int(m.group("a"))
+            if kind == "change" and a in YEAR_RANGE and _int(m.group("b")) in YEAR_RANGE:
+                continue  # "fra 2023 til 2024": years, read with the comparisons
             if kind == "count":
                 if a in YEAR_RANGE and len(m.group("a")) == 4:
                     continue
@@ -448,6 +458,9 @@ class _Reader:
             prev_end = 0
             for a, b, label in found:
                 years: tuple[int, ...] = (year,)
+                if not foot:
+                    named = [int(y) for y in re.findall(r"\b(\d{4})\b", line) if int(y) in YEAR_RANGE]
+                    years = tuple(dict.fromkeys((year, year - 1, *named)))
                 if foot and change:
                     years = (year,) if CHANGED_TO.search(line, prev_end, a) else (year - 1,)
                 prev_end = b
@@ -490,7 +503,8 @@ class _Reader:
             base = dict(start=r.start, end=shown_end, text=" ".join(text[r.start:shown_end].split()),
                         line=line_of(text, r.start), paragraph=index, in_parenthesis=paren)
             if r.kind == "users":
-                out.append(Claim("users", value=r.a, word=r.word, population=population, **base))  # type: ignore[arg-type]
+                kind = "share_base" if SHARE_BASE.match(masked, r.end) else "users"
+                out.append(Claim(kind, value=r.a, word=r.word, population=population, **base))  # type: ignore[arg-type]
                 continue
             if r.kind in ("percent", "tenths"):
                 after = masked[r.end:next_start]
@@ -512,6 +526,20 @@ class _Reader:
                 for value, g in zip((r.a, r.b), order, strict=False):
                     out.append(Claim("count", value=value, items=items, groups=(g,), **base))  # type: ignore[arg-type]
                 continue
+            if r.kind == "all_of":
+                word = "alle" if (r.word or "").startswith("samtlige") else " ".join((r.word or "").split())
+                out.append(Claim("quantifier", word=word, value2=r.a, items=items, groups=claim_groups,
+                                 **base))  # type: ignore[arg-type]
+                continue
+            if r.kind == "change":
+                compared = _years_compared(masked[start:end], self.year) or ((-1, None),)
+                out.append(Claim("change", value=r.a, value2=r.b, items=items, groups=claim_groups,
+                                 periods=compared[:1], **base))  # type: ignore[arg-type]
+                continue
+            if r.kind == "at_year":
+                out.append(Claim("count", value=r.a, items=items, groups=claim_groups, at_year=r.year,
+                                 **base))  # type: ignore[arg-type]
+                continue
             if r.kind == "difference":
                 sign = 1 if r.word in UP_WORDS else -1
                 out.append(Claim("difference", value=sign * (r.a or 0), items=items, groups=claim_groups,
@@ -523,6 +551,10 @@ class _Reader:
             out.append(Claim(kind, value=r.a, value2=r.b, word=r.word, items=items, groups=claim_groups,
                              **base))  # type: ignore[arg-type]
         out = _fill_items(out)
+        lead = LEADING_YEAR.match(masked, start)
+        if lead and int(lead.group(1)) != self.year:  # "I 2023 hadde 41 sentre ...": that year's figures
+            out = [replace(c, at_year=int(lead.group(1))) if c.kind == "count" and c.at_year is None else c
+                   for c in out]
         out.extend(self._trends(index, start, end, mentions, groups, carry_groups, raws))
         return out
 
@@ -626,7 +658,7 @@ def _fill_items(claims: list[Claim]) -> list[Claim]:
     ("alle ... med tilbud til menn, og 42 av 43 med tilbud til kvinner ... A og B")."""
     out = list(claims)
     for i, c in enumerate(out):
-        if c.items or c.kind in ("percent", "tenths", "users"):
+        if c.items or c.kind in ("percent", "tenths", "users", "share_base"):
             continue
         prev = next((p for p in reversed(out[:i]) if p.items), None)
         if prev is not None:

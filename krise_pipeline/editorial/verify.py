@@ -19,7 +19,7 @@ from krise_pipeline.exports import rules, texts
 from krise_pipeline.exports.model import Offer, Publication
 from krise_pipeline.exports.vocabulary import POPULATION_NAMES
 
-FIGURE_KINDS = ("count", "count_of", "base", "range", "quantifier", "percent", "tenths", "users")
+FIGURE_KINDS = ("count", "count_of", "base", "range", "quantifier", "percent", "tenths", "users", "share_base")
 """Claims that state a year's level (not a change): the ones that can fit another year."""
 
 
@@ -230,10 +230,25 @@ def _users(pub: Publication, claim: cl.Claim, year: int) -> Outcome:
     return Outcome(value == claim.value, f"{year}: {rules.format_int(value)} {unit}")
 
 
+SHARE_BASE_UNITS = {("opphold", "voksne_opphold"): "voksne_opphold", ("opphold", "barn_opphold"): "barn_opphold",
+                    ("dagsbesøk", None): "dagsbesok"}
+
+
+def _share_base(pub: Publication, claim: cl.Claim, year: int) -> Outcome:
+    """'Andelene er regnet av 2 605 opphold der beboeren ikke reserverte seg': the shares' base."""
+    unit = (claim.word or "").lower()
+    population = SHARE_BASE_UNITS.get((unit, claim.population)) or SHARE_BASE_UNITS.get((unit, None))
+    bases = [s.n_base for s in pub.shares if (s.year, s.population, s.breakdown) == (year, population, "alle")
+             and not s.suppressed and s.n_base is not None]
+    if not bases:
+        return Outcome(None, "")
+    return Outcome(claim.value == bases[0], f"{year}: {rules.format_int(bases[0])} {unit} (the base of the shares)")
+
+
 def evaluate(pub: Publication, claim: cl.Claim, year: int) -> Outcome:
     v, v2 = claim.value, claim.value2
     if claim.kind == "count":
-        return _per_item(pub, claim, year, lambda o: (o.n_centres == v, _count_text(o)))
+        return _per_item(pub, claim, claim.at_year or year, lambda o: (o.n_centres == v, _count_text(o)))
     if claim.kind == "count_of":
         return _per_item(pub, claim, year, lambda o: (o.n_centres == v and o.n_base == v2, _count_text(o)))
     if claim.kind == "base":
@@ -243,7 +258,11 @@ def evaluate(pub: Publication, claim: cl.Claim, year: int) -> Outcome:
         return _per_item(pub, claim, year, lambda o: (lo <= o.n_centres <= hi, _count_text(o)))
     if claim.kind == "quantifier":
         return _per_item(pub, claim, year, lambda o: (
-            rules.quantifier(o.n_centres, o.n_base) == claim.word, _count_text(o)))
+            rules.quantifier(o.n_centres, o.n_base) == claim.word and v2 in (None, o.n_base), _count_text(o)))
+    if claim.kind == "change":
+        return _changes(pub, claim, year, lambda a, b: (a, b) == (v, v2))
+    if claim.kind == "share_base":
+        return _share_base(pub, claim, year)
     if claim.kind in ("percent", "tenths"):
         return _share(pub, claim, year)
     if claim.kind == "users":
@@ -269,6 +288,8 @@ def _reason(claim: cl.Claim) -> str:
         "percent": "the share is not the published whole percent (rounded half up)",
         "tenths": "«x av 10» does not match the published share",
         "users": "the number of stays, visits or persons is not the published one",
+        "share_base": "the number of stays or visits the shares are out of is not the published one",
+        "change": "the numbers of centres in the years compared are not the published ones",
         "trend": "the change between the years goes the other way (or there is none)",
         "difference": "the difference between the years is not the published one",
         "versus_group": "the comparison between women's and men's offers does not hold",
