@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, partial
 from typing import Final
 
 from krise_pipeline import codebook, contract
@@ -500,11 +500,11 @@ class _Reader:
             next_start = bounds[i + 1]
             paren = _in_parenthesis(masked, start, r.start)
             shown_end = _display_end(text, r.end, end)
-            base = dict(start=r.start, end=shown_end, text=" ".join(text[r.start:shown_end].split()),
-                        line=line_of(text, r.start), paragraph=index, in_parenthesis=paren)
+            make = partial(Claim, start=r.start, end=shown_end, text=" ".join(text[r.start:shown_end].split()),
+                           line=line_of(text, r.start), paragraph=index, in_parenthesis=paren)
             if r.kind == "users":
                 kind = "share_base" if SHARE_BASE.match(masked, r.end) else "users"
-                out.append(Claim(kind, value=r.a, word=r.word, population=population, **base))  # type: ignore[arg-type]
+                out.append(make(kind, value=r.a, word=r.word, population=population))
                 continue
             if r.kind in ("percent", "tenths"):
                 after = masked[r.end:next_start]
@@ -515,8 +515,8 @@ class _Reader:
                 else:
                     measure = _measure(masked[start:end])
                     category = _age(after)
-                out.append(Claim(r.kind, value=r.a, word=r.word, population=population, measure=measure,
-                                 category=category, **base))  # type: ignore[arg-type]
+                out.append(make(r.kind, value=r.a, word=r.word, population=population, measure=measure,
+                                category=category))
                 continue
             items = self._scope(mentions, r, prev_end, next_start, masked, backward=paren or r.kind in ("versus",))
             claim_groups = self._groups(groups, r, next_start, start, carry_groups)
@@ -524,32 +524,29 @@ class _Reader:
                 order = [g for _, gs in groups for g in gs]
                 order = list(dict.fromkeys(order)) or list(contract.TARGET_GROUPS)
                 for value, g in zip((r.a, r.b), order, strict=False):
-                    out.append(Claim("count", value=value, items=items, groups=(g,), **base))  # type: ignore[arg-type]
+                    out.append(make("count", value=value, items=items, groups=(g,)))
                 continue
             if r.kind == "all_of":
                 word = "alle" if (r.word or "").startswith("samtlige") else " ".join((r.word or "").split())
-                out.append(Claim("quantifier", word=word, value2=r.a, items=items, groups=claim_groups,
-                                 **base))  # type: ignore[arg-type]
+                out.append(make("quantifier", word=word, value2=r.a, items=items, groups=claim_groups))
                 continue
             if r.kind == "change":
                 compared = _years_compared(masked[start:end], self.year) or ((-1, None),)
-                out.append(Claim("change", value=r.a, value2=r.b, items=items, groups=claim_groups,
-                                 periods=compared[:1], **base))  # type: ignore[arg-type]
+                out.append(make("change", value=r.a, value2=r.b, items=items, groups=claim_groups,
+                                 periods=compared[:1]))
                 continue
             if r.kind == "at_year":
-                out.append(Claim("count", value=r.a, items=items, groups=claim_groups, at_year=r.year,
-                                 **base))  # type: ignore[arg-type]
+                out.append(make("count", value=r.a, items=items, groups=claim_groups, at_year=r.year))
                 continue
             if r.kind == "difference":
                 sign = 1 if r.word in UP_WORDS else -1
-                out.append(Claim("difference", value=sign * (r.a or 0), items=items, groups=claim_groups,
-                                 periods=((r.year, None),), **base))  # type: ignore[arg-type]
+                out.append(make("difference", value=sign * (r.a or 0), items=items, groups=claim_groups,
+                                 periods=((r.year, None),)))
                 continue
             kind = "count" if r.kind == "count" else r.kind
             if kind == "base" and not items:
                 items = (_any_item(self.context.questions[0]),)
-            out.append(Claim(kind, value=r.a, value2=r.b, word=r.word, items=items, groups=claim_groups,
-                             **base))  # type: ignore[arg-type]
+            out.append(make(kind, value=r.a, value2=r.b, word=r.word, items=items, groups=claim_groups))
         out = _fill_items(out)
         lead = LEADING_YEAR.match(masked, start)
         if lead and int(lead.group(1)) != self.year:  # "I 2023 hadde 41 sentre ...": that year's figures
