@@ -158,7 +158,9 @@ PATTERNS: Final = (
     ("at_year", re.compile(rf"(?P<a>{NUM})\s+i\s+(?P<y>\d{{4}})\b", re.IGNORECASE)),
     ("count", re.compile(rf"(?<![\d§])(?P<a>{NUM})(?![\d:])", re.IGNORECASE)),
 )
-NOT_A_FIGURE_BEFORE: Final = re.compile(r"(§\s*|\bs\.\s*|\bside\s+|\bnr\.?\s*|\bkl\.?\s*)$", re.IGNORECASE)
+NOT_A_FIGURE_BEFORE: Final = re.compile(
+    r"(§\s*|\bs\.\s*|\b(?:side|tabell|figur|kapittel|vedlegg|punkt|ledd)\s+|\bnr\.?\s*|\bkl\.?\s*)$",
+    re.IGNORECASE)
 NOT_A_FIGURE_AFTER: Final = re.compile(
     r"^(\s*[–-]\s*\d+)?\s*(år\b|netter\b|døgn\b|ganger\b|km\b|kroner\b|personer\b|\.\s*(januar|februar|mars|april|mai|juni|juli|august|september|oktober|"
     r"november|desember)\b|[.,]\d)", re.IGNORECASE)
@@ -387,7 +389,7 @@ def _raw_claims(masked: str, start: int, end: int) -> list[_Raw]:
             if kind == "count":
                 if a in YEAR_RANGE and len(m.group("a")) == 4:
                     continue
-                if NOT_A_FIGURE_BEFORE.search(masked[max(start, m.start() - 8):m.start()]) or \
+                if NOT_A_FIGURE_BEFORE.search(masked[max(start, m.start() - 10):m.start()]) or \
                         NOT_A_FIGURE_AFTER.search(masked[m.end():min(end, m.end() + 20)]) or \
                         MONTH_BEFORE.search(masked[max(start, m.start() - 12):m.start()]):
                     continue
