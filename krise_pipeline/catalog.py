@@ -106,6 +106,7 @@ PUBLISHED: tuple[Table, ...] = (
               _c("package_version", "VARCHAR", "krise_pipeline version"),
               _c("git_commit", "VARCHAR", "The code's git commit (-dirty: uncommitted code changes)"),
               _c("codebook_sha256", "VARCHAR", "SHA-256 of the codebook"),
+              _c("texts", "VARCHAR", "JSON: SHA-256 of each editorial text of the year (tekster/<year>/)"),
           )),
     Table("vintages", "one row per revised figure and release",
           "Every published figure a revision changed, from the release ledger.", (

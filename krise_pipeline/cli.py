@@ -228,6 +228,50 @@ def _running(p: argparse.ArgumentParser) -> None:
                    help="warning checks also compare published years (default: only drafts)")
 
 
+def cmd_check_text(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    """Check every figure claim of an editor's text against publication.duckdb."""
+    import json
+
+    from krise_pipeline import editorial, publish
+    from krise_pipeline.editorial import folder
+    from krise_pipeline.exports.model import load_publication
+
+    # the folders as `settings_for` resolves them, without importing Dagster (an editor's command)
+    data_dir = Path(args.data_dir or os.environ.get("KRISE_DATA_DIR") or "data")
+    publication_db = Path(args.warehouse_dir or os.environ.get("KRISE_WAREHOUSE_DIR") or "warehouse") / \
+        publish.PUBLICATION_FILE
+    path = Path(args.file)
+    in_folder = folder.texts_dir(data_dir) / str(args.year) / f"{args.file}{folder.SUFFIX}"
+    if not path.exists() and in_folder.exists():
+        path = in_folder  # `check-text tilbud_barn --year 2024`: the year's text of that question
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"krise-pipeline: cannot read {path} as UTF-8 text ({exc})", file=err)
+        return EXIT_USAGE
+    try:
+        pub = load_publication(publication_db)
+    except FileNotFoundError:
+        print(f"krise-pipeline: no publication at {publication_db}; run `krise-pipeline run` first", file=err)
+        return EXIT_USAGE
+    if args.year not in {r.year for r in pub.releases}:
+        print(f"krise-pipeline: {args.year} is not in {publication_db}", file=err)
+        return EXIT_USAGE
+    question = path.stem if path.suffix == folder.SUFFIX and folder.known_name(path.stem) else None
+    result = editorial.check_text(text, pub, args.year, None if question == folder.INTRODUCTION else question)
+    if args.json:
+        print(json.dumps([f.as_dict() for f in result.findings], ensure_ascii=False, indent=2), file=out)
+    else:
+        for f in result.findings:
+            print(f"{path}:{f.line}: {f.claim}\n    {f.reason}\n    publication: {f.expected}", file=out)
+        print(f"{len(result.findings)} finding(s) in {path} against {args.year}: {result.checked} claim(s) "
+              f"checked, {len(result.unchecked)} not tied to a published figure.", file=out)
+        if args.verbose:
+            for c in result.unchecked:
+                print(f"  not checked, line {c.line}: {c.text}", file=out)
+    return EXIT_INVALID if result.findings else EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="krise-pipeline", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -281,6 +325,15 @@ def parser() -> argparse.ArgumentParser:
     dev = sub.add_parser("dev", help="the Dagster UI (dagster dev) on the project's instance")
     dev.add_argument("dagster_args", nargs=argparse.REMAINDER, help="passed on to dagster dev")
     dev.set_defaults(func=cmd_dev)
+
+    chk = sub.add_parser("check-text", help="check every figure claim of a text against the publication")
+    chk.add_argument("file", help="a plain-text or Markdown file (UTF-8), e.g. data/tekster/2024/tilbud_barn.md")
+    chk.add_argument("--year", type=int, required=True, help="the statistics year the text is about")
+    chk.add_argument("--data-dir")
+    chk.add_argument("--warehouse-dir")
+    chk.add_argument("--json", action="store_true", help='print [{"line", "claim", "reason", "expected"}, ...]')
+    chk.add_argument("-v", "--verbose", action="store_true", help="also list the figures not tied to data")
+    chk.set_defaults(func=cmd_check_text)
     return p
 
 

@@ -109,7 +109,7 @@ def inputs_fingerprint(settings: KriseSettings) -> str:
         digest, _ = deliveries.fingerprint(settings.year_dir(year))
         h.update(f"raw/{year}\t{digest}\n".encode())
     records = [settings.releases_csv, settings.acknowledgements_csv,
-               *sorted((data / ledger.LEDGER_DIR).rglob("*.csv"))]
+               *sorted((data / ledger.LEDGER_DIR).rglob("*.csv")), *sorted((data / "tekster").rglob("*.md"))]
     for path in records:
         h.update(f"{path.relative_to(data)}\t".encode())
         h.update(releases.sha256_file(path).encode() if path.is_file() else b"-")

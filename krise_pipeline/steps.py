@@ -62,13 +62,17 @@ def build_years(con: duckdb.DuckDBPyConnection, data_dir: Path, delivered: list[
     return notices
 
 
-def build_release_table(con: duckdb.DuckDBPyConnection, releases_csv: Path) -> int:
-    """warehouse.releases: status from releases.csv and the identity of each loaded year's release."""
+def build_release_table(con: duckdb.DuckDBPyConnection, releases_csv: Path, data_dir: Path | None = None) -> int:
+    """warehouse.releases: status from releases.csv and the identity of each loaded year's release
+    (delivered files, code, codebook and, with `data_dir`, the editors' texts)."""
+    from krise_pipeline.editorial import folder
+
     statuses = read_statuses(releases_csv)
+    texts = folder.lineage(data_dir, warehouse.loaded_years(con)) if data_dir is not None else None
     return warehouse.build_releases(
         con, {y: (r.status, r.note) for y, r in statuses.items()},
         built_at=releases.build_time(), package_version=releases.package_version(),
-        git_commit=releases.git_commit(), codebook_sha256=codebook.codebook_sha256(),
+        git_commit=releases.git_commit(), codebook_sha256=codebook.codebook_sha256(), texts=texts,
     )
 
 
@@ -106,13 +110,14 @@ def build_acknowledgements(con: duckdb.DuckDBPyConnection, path: Path) -> int:
 # --- exports -----------------------------------------------------------------------------------------
 
 
-def write_exports(publication_db: Path, exports_dir: Path) -> dict[str, int]:
-    """Every reader-facing file from publication.duckdb; returns the number of files by type."""
+def write_exports(publication_db: Path, exports_dir: Path, data_dir: Path | None = None) -> dict[str, int]:
+    """Every reader-facing file from publication.duckdb (with the editors' texts of `data_dir`);
+    returns the number of files by type."""
     from krise_pipeline import exports
 
     for stale in exports_dir.rglob(".*.tmp"):  # left by a killed run
         stale.unlink()
-    paths = exports.write_exports(publication_db, exports_dir)
+    paths = exports.write_exports(publication_db, exports_dir, data_dir)
     publish.make_public(exports_dir)
     kinds: dict[str, int] = {}
     for p in paths:

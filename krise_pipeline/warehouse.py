@@ -7,6 +7,8 @@ made in Python (krise_pipeline.suppression) on the small per-cell aggregates.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import duckdb
 import pandas as pd
 
@@ -227,11 +229,13 @@ def build_releases(
     package_version: str,
     git_commit: str,
     codebook_sha256: str,
+    texts: Mapping[int, str] | None = None,
 ) -> int:
     """warehouse.releases: one row per loaded year with its status and the identity of its inputs.
 
     `statuses` maps year -> (status, note); a year not listed is a draft (utkast). The input
-    identity comes from raw.delivery_files (the files of the year's delivery and their SHA-256).
+    identity comes from raw.delivery_files (the files of the year's delivery and their SHA-256);
+    `texts` maps year -> the JSON {file: SHA-256} of its editorial texts ("{}" when none).
     """
     from krise_pipeline.releases import input_identity  # local: releases imports nothing from here
 
@@ -243,17 +247,17 @@ def build_releases(
         combined, listing = input_identity((str(f), str(s)) for f, s in files)
         status, note = statuses.get(year, (contract.DEFAULT_RELEASE_STATUS, ""))
         rows.append((year, status, note, built_at, combined, listing, package_version, git_commit,
-                     codebook_sha256))
+                     codebook_sha256, (texts or {}).get(year, "{}")))
     frame = pd.DataFrame(rows, columns=[
         "year", "status", "note", "built_at", "input_sha256", "input_files", "package_version",
-        "git_commit", "codebook_sha256",
+        "git_commit", "codebook_sha256", "texts",
     ])
     con.register("_releases", frame)
     try:
         con.execute("""
             CREATE OR REPLACE TABLE warehouse.releases AS
             SELECT year::INTEGER AS year, status, note, built_at::TIMESTAMP AS built_at, input_sha256,
-                   input_files, package_version, git_commit, codebook_sha256
+                   input_files, package_version, git_commit, codebook_sha256, texts
             FROM _releases ORDER BY year
         """)
     finally:

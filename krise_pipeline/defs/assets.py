@@ -18,6 +18,7 @@ from dagster_duckdb import DuckDBResource
 from krise_pipeline import catalog, codebook, publish, sqlfiles, steps, validation, warehouse
 from krise_pipeline.defs.partitions import year_partitions
 from krise_pipeline.defs.resources import KriseSettings
+from krise_pipeline.editorial import gate as editorial_gate
 
 POOL = "krise_warehouse"  # one writer at a time on krise.duckdb
 
@@ -315,7 +316,7 @@ def releases(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.Materi
     """Release status and identity: one row per loaded year (status from releases.csv, input
     SHA-256, package version, git commit, codebook version, build time)."""
     with _warehouse(settings, warehouse_db) as con, _refusals():
-        steps.build_release_table(con, settings.releases_csv)
+        steps.build_release_table(con, settings.releases_csv, Path(settings.data_dir))
         return dg.MaterializeResult(metadata=table_metadata(con, "warehouse.releases", preview=True))
 
 
@@ -361,6 +362,35 @@ def acknowledgements(settings: KriseSettings, warehouse_db: DuckDBResource) -> d
         return dg.MaterializeResult(metadata=table_metadata(con, "warehouse.acknowledgements", preview=True))
 
 
+@dg.asset(
+    key=["warehouse", "editorial_texts"],
+    group_name="warehouse",
+    deps=[centre_offers.key, service_shares.key, user_counts.key, releases.key,
+          dg.AssetKey(["warehouse", "label_changes"]), dg.AssetKey(["warehouse", "questions"])],
+    kinds={"duckdb", "markdown"},
+    pool=POOL,
+)
+def editorial_texts(
+    context: dg.AssetExecutionContext, settings: KriseSettings, warehouse_db: DuckDBResource
+) -> dg.MaterializeResult:
+    """The editors' texts (data/tekster/<year>/<question>.md): one row per text with its SHA-256 and
+    the number of figure claims the figures about to be published do not bear out (the findings
+    are in warehouse.editorial_findings). A published or revised year with a finding is blocked."""
+    with _warehouse(settings, warehouse_db) as con:
+        n_texts, n_findings = editorial_gate.build(con, Path(settings.data_dir))
+        blocking = editorial_gate.published_texts_hold(con)
+        if not blocking.passed:
+            context.log.error("Findings in texts of published years (run `krise-pipeline check-text`):\n"
+                              + "\n".join(blocking.examples))
+        meta = table_metadata(con, "warehouse.editorial_texts", preview=True)
+        rows = con.execute("SELECT year, file, line, claim, reason FROM warehouse.editorial_findings "
+                           "ORDER BY ALL LIMIT 20").fetchall()
+    meta["texts"] = n_texts
+    meta["findings"] = n_findings
+    meta["findings_preview"] = dg.MetadataValue.md(markdown_table(["year", "file", "line", "claim", "reason"], rows))
+    return dg.MaterializeResult(metadata=meta)
+
+
 # --- publication -----------------------------------------------------------------------------
 
 PUBLICATION_DEPS = {
@@ -369,7 +399,7 @@ PUBLICATION_DEPS = {
     "user_counts": [user_counts.key],
     "questions": [dg.AssetKey(["warehouse", "questions"])],
     "label_changes": [dg.AssetKey(["warehouse", "label_changes"])],
-    "releases": [releases.key],
+    "releases": [releases.key, editorial_texts.key],
     "vintages": [vintages.key],
     "acknowledgements": [acknowledgements.key],
     "codes": [],
@@ -420,7 +450,7 @@ def downloads(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.Mater
     """Reader-facing files generated from publication.duckdb only: one Excel download per question
     plus bistand.xlsx, one chart (png, svg, alt text) per question, and the preview page index.html.
     (It takes the warehouse resource for its lock only: one writer of the output folder at a time.)"""
-    kinds = steps.write_exports(settings.publication_db, settings.exports_dir)
+    kinds = steps.write_exports(settings.publication_db, settings.exports_dir, Path(settings.data_dir))
     return dg.MaterializeResult(metadata={
         "files": sum(kinds.values()), "files_by_type": dg.MetadataValue.json(kinds),
         "preview": dg.MetadataValue.path(str(settings.exports_dir / "index.html")),
@@ -438,6 +468,7 @@ ALL_ASSETS: Sequence[dg.AssetsDefinition] = (
     service_shares,
     user_counts,
     releases,
+    editorial_texts,
     vintages,
     acknowledgements,
     publication,

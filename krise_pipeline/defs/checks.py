@@ -9,6 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 from krise_pipeline import acknowledgements, quality
 from krise_pipeline.defs.resources import KriseSettings
+from krise_pipeline.editorial import gate as editorial_gate
 
 Rule = Callable[[duckdb.DuckDBPyConnection], quality.Finding]
 WarningRule = Callable[[duckdb.DuckDBPyConnection, list[int] | None], quality.Finding]
@@ -99,6 +100,8 @@ BLOCKING: Sequence[tuple[str, str, Rule, str]] = (
          "No person or record identifier column in a table that is published.")
         for t in ("centre_offers", "service_shares", "user_counts", "releases")
     ),
+    ("warehouse/editorial_texts", "published_texts_hold", editorial_gate.published_texts_hold,
+     "No figure claim of an editorial text contradicts the figures of a year marked publisert or revidert."),
 )
 
 WARNINGS: Sequence[tuple[str, str, WarningRule, str]] = (

@@ -49,17 +49,23 @@ def _write_text(path: Path, text: str) -> Path:
     return _write_bytes(path, text.encode("utf-8"))
 
 
-def write_exports(publication_db: Path, out_dir: Path) -> list[Path]:
-    """Write every export of the publication into out_dir; return the paths written, in order."""
+def write_exports(publication_db: Path, out_dir: Path, data_dir: Path | None = None) -> list[Path]:
+    """Write every export of the publication into out_dir; return the paths written, in order.
+
+    With `data_dir`, the editors' texts of the latest year (`<data_dir>/tekster/<year>/`) are shown
+    in the preview in place of the generated sentences, their findings highlighted on a draft.
+    """
     pub = load_publication(Path(publication_db))
-    return write_publication_exports(pub, Path(out_dir))
+    return write_publication_exports(pub, Path(out_dir), data_dir)
 
 
-def write_publication_exports(pub: Publication, out_dir: Path) -> list[Path]:
+def write_publication_exports(pub: Publication, out_dir: Path, data_dir: Path | None = None) -> list[Path]:
     # Imported here: loading the Dagster definitions (every command, the UI) needs none of this.
+    from krise_pipeline.editorial import folder  # the editorial package reads exports' rules
     from krise_pipeline.exports import chart_cache, charts, excel, preview
 
     year = pub.latest_year
+    editorial = {c.text.name: c for c in folder.check_year(pub, Path(data_dir), year)} if data_dir else {}
     written: list[Path] = []
     rendered: dict[str, charts.RenderedChart] = {}
     for q in pub.questions:
@@ -80,5 +86,5 @@ def write_publication_exports(pub: Publication, out_dir: Path) -> list[Path]:
         written.append(chart_dir / f"{q.question}.svg")
         written.append(_write_text(chart_dir / f"{q.question}.txt", chart.spec.alt_text + "\n"))
     _write_text(chart_dir / chart_cache.RECORD_FILE, drawn.text())
-    written.append(_write_text(out_dir / PREVIEW_FILE, preview.render_html(pub, rendered)))
+    written.append(_write_text(out_dir / PREVIEW_FILE, preview.render_html(pub, rendered, editorial)))
     return written

@@ -235,11 +235,11 @@ def offer_sort_key(o: Offer) -> tuple[int, int, tuple[int, int, str]]:
     return (o.year, group_sort_key(o.target_group), item_sort_key(o.question, o.item))
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+def _columns(con: duckdb.DuckDBPyConnection, table: str, schema: str | None = None) -> set[str]:
     rows = con.execute(
         "select column_name from information_schema.columns "
-        "where table_schema = current_schema() and table_name = ?",
-        [table],
+        "where table_schema = coalesce(?, current_schema()) and table_name = ?",
+        [schema, table],
     ).fetchall()
     return {r[0] for r in rows}
 
@@ -280,52 +280,59 @@ def load_publication(path: Path) -> Publication:
         raise FileNotFoundError(f"publication database not found: {path}")
     con = duckdb.connect(str(path), read_only=True)
     try:
-        questions = tuple(
-            QuestionInfo(*(str(v) for v in r))
-            for r in _fetch(con, "select question, scope, title, question_text, main_grouping, "
-                                 "secondary_grouping from questions")
-        )
-        offers = tuple(
-            Offer(_int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), _int(r[5]), _int(r[6]),
-                  _float_or_none(r[7]))
-            for r in _fetch(con, "select year, question, item, label, target_group, n_centres, n_base, share "
-                                 "from centre_offers order by all")
-        )
-        shares = tuple(
-            ShareCell(_int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]),
-                      _int_or_none(r[5]), _int_or_none(r[6]), _float_or_none(r[7]), bool(r[8]))
-            for r in _fetch(con, "select year, population, measure, breakdown, category, n_with, n_base, "
-                                 "share, suppressed from service_shares order by all")
-        )
-        counts = tuple(
-            CountCell(_int(r[0]), str(r[1]), str(r[2]), str(r[3]),
-                      _int_or_none(r[4]), _int_or_none(r[5]), bool(r[6]))
-            for r in _fetch(con, "select year, population, breakdown, category, n_records, n_persons, "
-                                 "suppressed from user_counts order by all")
-        )
-        changes = tuple(
-            LabelChangeRow(_int(r[0]), str(r[1]), str(r[2]), _str_or_none(r[3]), str(r[4]))
-            for r in _fetch(con, "select year, question, item, old_label, new_label from label_changes "
-                                 "order by year, question, item, old_label nulls first")
-        )
-        rcols = _columns(con, "releases")
-        releases = tuple(
-            Release(_int(r[0]), str(r[1]), _str_or_none(r[2]),
-                    r[3] if isinstance(r[3], datetime) else None,
-                    _str_or_none(r[4]), _str_or_none(r[5]))
-            for r in _fetch(
-                con,
-                f"select year, status, {_optional(rcols, 'note')}, {_optional(rcols, 'built_at')}, "
-                f"{_optional(rcols, 'package_version')}, {_optional(rcols, 'git_commit')} "
-                "from releases order by year",
-            )
-        )
-        acknowledged = tuple(
-            Acknowledged(_int(r[0]), str(r[1]), _str_or_none(r[2]), _str_or_none(r[3]), str(r[4]))
-            for r in _fetch(con, "select year, check_name, population, question, note from acknowledgements "
-                                 "order by year, check_name, key")
-        ) if _columns(con, "acknowledgements") else ()
+        return read_publication(con)
     finally:
         con.close()
+
+
+def read_publication(con: duckdb.DuckDBPyConnection, schema: str | None = None) -> Publication:
+    """The publication's tables from an open connection: publication.duckdb (`schema` None), or
+    the `warehouse` schema of krise.duckdb, which holds the same tables before they are published."""
+    p = f"{schema}." if schema else ""
+    questions = tuple(
+        QuestionInfo(*(str(v) for v in r))
+        for r in _fetch(con, "select question, scope, title, question_text, main_grouping, "
+                             f"secondary_grouping from {p}questions")
+    )
+    offers = tuple(
+        Offer(_int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), _int(r[5]), _int(r[6]),
+              _float_or_none(r[7]))
+        for r in _fetch(con, "select year, question, item, label, target_group, n_centres, n_base, share "
+                             f"from {p}centre_offers order by all")
+    )
+    shares = tuple(
+        ShareCell(_int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]),
+                  _int_or_none(r[5]), _int_or_none(r[6]), _float_or_none(r[7]), bool(r[8]))
+        for r in _fetch(con, "select year, population, measure, breakdown, category, n_with, n_base, "
+                             f"share, suppressed from {p}service_shares order by all")
+    )
+    counts = tuple(
+        CountCell(_int(r[0]), str(r[1]), str(r[2]), str(r[3]),
+                  _int_or_none(r[4]), _int_or_none(r[5]), bool(r[6]))
+        for r in _fetch(con, "select year, population, breakdown, category, n_records, n_persons, "
+                             f"suppressed from {p}user_counts order by all")
+    )
+    changes = tuple(
+        LabelChangeRow(_int(r[0]), str(r[1]), str(r[2]), _str_or_none(r[3]), str(r[4]))
+        for r in _fetch(con, f"select year, question, item, old_label, new_label from {p}label_changes "
+                             "order by year, question, item, old_label nulls first")
+    )
+    rcols = _columns(con, "releases", schema)
+    releases = tuple(
+        Release(_int(r[0]), str(r[1]), _str_or_none(r[2]),
+                r[3] if isinstance(r[3], datetime) else None,
+                _str_or_none(r[4]), _str_or_none(r[5]))
+        for r in _fetch(
+            con,
+            f"select year, status, {_optional(rcols, 'note')}, {_optional(rcols, 'built_at')}, "
+            f"{_optional(rcols, 'package_version')}, {_optional(rcols, 'git_commit')} "
+            f"from {p}releases order by year",
+        )
+    )
+    acknowledged = tuple(
+        Acknowledged(_int(r[0]), str(r[1]), _str_or_none(r[2]), _str_or_none(r[3]), str(r[4]))
+        for r in _fetch(con, f"select year, check_name, population, question, note from {p}acknowledgements "
+                             "order by year, check_name, key")
+    ) if _columns(con, "acknowledgements", schema) else ()
     questions = tuple(sorted(questions, key=lambda q: question_sort_key(q.question)))
     return Publication(questions, offers, shares, counts, changes, releases, acknowledged)

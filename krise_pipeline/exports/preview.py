@@ -7,17 +7,20 @@ Marked "UTKAST" unless the year is published; a revised year shows its amendment
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from krise_pipeline import contract
 from krise_pipeline.exports import texts
-from krise_pipeline.exports.charts import ChartSpec, RenderedChart
 from krise_pipeline.exports.model import Publication
 from krise_pipeline.exports.rules import format_int
 from krise_pipeline.exports.vocabulary import PAGE_KICKER, PAGE_TITLE, SOURCE, STATUS_NAMES
+
+if TYPE_CHECKING:  # matplotlib is imported only where charts are drawn
+    from krise_pipeline.editorial.folder import CheckedText
+    from krise_pipeline.exports.charts import ChartSpec, RenderedChart
 
 PUBLISHED_STATUSES: Final = ("publisert", "revidert")
 """Statuses shown without the draft banner ('revidert' shows its amendment note instead)."""
@@ -157,8 +160,61 @@ def data_table(spec: ChartSpec) -> str:
     )
 
 
+def _marked(text: str, start: int, end: int, marks: Sequence[tuple[int, int, str]]) -> str:
+    """text[start:end], escaped, with each (start, end, title) span inside it in a <mark>."""
+    out: list[str] = []
+    cursor = start
+    for a, b, title in marks:
+        a, b = max(a, start), min(b, end)
+        if a >= b or a < cursor:
+            continue
+        out.append(_e(text[cursor:a]))
+        out.append(f'<mark class="finding" title="{_e(title)}">{_e(text[a:b])}</mark>')
+        cursor = b
+    out.append(_e(text[cursor:end]))
+    return " ".join("".join(out).split())
+
+
+LIST_ITEM: Final = ("- ", "* ", "• ")
+
+
+def editorial_block(checked: CheckedText, *, highlight: bool) -> str:
+    """An editor's text (placeholders filled in) as HTML; on a draft its findings are marked
+    in the text and listed under it."""
+    from krise_pipeline.editorial import claims  # local: the editorial package imports this module
+    from krise_pipeline.editorial.placeholders import SUPPRESSION_NOTE
+
+    text = checked.rendered.text
+    marks = sorted((f.start, f.end, f"{f.reason}; publikasjonen: {f.expected}")
+                   for f in checked.findings if highlight and f.end > f.start)
+    parts: list[str] = []
+    for a, b in claims.paragraphs(text):
+        block = text[a:b]
+        lines = claims.block_lines(text, a, b)
+        if block.lstrip().startswith("#"):
+            skip = a + len(block) - len(block.lstrip().lstrip("#"))
+            parts.append(f"<h4>{_marked(text, skip, b, marks)}</h4>")
+        elif all(text[x:y].lstrip().startswith(LIST_ITEM) for x, y in lines):
+            items = []
+            for x, y in lines:
+                lead = len(text[x:y]) - len(text[x:y].lstrip()) + 2
+                items.append(f"<li>{_marked(text, x + lead, y, marks)}</li>")
+            parts.append(f"<ul>{''.join(items)}</ul>")
+        else:
+            parts.append(f"<p>{_marked(text, a, b, marks)}</p>")
+    if checked.rendered.suppressed:
+        parts.append(_p(SUPPRESSION_NOTE, "suppression-note"))
+    if highlight and checked.findings:
+        rows = "".join(
+            f"<li>Linje {f.line}: <q>{_e(f.claim)}</q> – {_e(f.reason)}"
+            f"{'; publikasjonen: ' + _e(f.expected) if f.expected else ''}</li>" for f in checked.findings)
+        parts.append(f'<div class="text-findings" role="note"><strong>Tallkontroll: {len(checked.findings)} '
+                     f"funn i tekster/{checked.text.year}/{_e(checked.text.path.name)}</strong><ul>{rows}</ul></div>")
+    return f'<div class="editorial" data-text="{_e(checked.text.name)}">{"".join(parts)}</div>'
+
+
 def chart_block(pub: Publication, question: str, year: int, chart: RenderedChart, *,
-                heading_level: int = 3) -> str:
+                heading_level: int = 3, text: CheckedText | None = None) -> str:
     q = pub.question(question)
     spec = chart.spec
     h = f"h{heading_level}"
@@ -174,7 +230,10 @@ def chart_block(pub: Publication, question: str, year: int, chart: RenderedChart
     ]
     if not spec.is_empty:
         parts.append(f"<details><summary>Vis tabell</summary>{data_table(spec)}</details>")
-    parts.extend(_p(t) for t in texts.question_paragraphs(pub, question, year))
+    if text is not None:
+        parts.append(editorial_block(text, highlight=pub.status(year) not in PUBLISHED_STATUSES))
+    else:
+        parts.extend(_p(t) for t in texts.question_paragraphs(pub, question, year))
     notes = [*texts.footnotes(pub, question, year),
              *(f"{a.label()}: {a.note}" for a in pub.acknowledged_for(question=question))]
     if notes:
@@ -189,11 +248,15 @@ def chart_block(pub: Publication, question: str, year: int, chart: RenderedChart
     return "\n".join(parts)
 
 
-def _organisation(pub: Publication, year: int, charts: dict[str, RenderedChart]) -> str:
+def _organisation(pub: Publication, year: int, charts: dict[str, RenderedChart],
+                  intro: CheckedText | None = None) -> str:
     org = texts.organisation_text(pub, year)
-    parts = [_p(t) for t in org.paragraphs]
-    if org.bullets:
-        parts.append("<ul>" + "".join(f"<li>{_e(b)}</li>" for b in org.bullets) + "</ul>")
+    if intro is not None:
+        parts = [editorial_block(intro, highlight=pub.status(year) not in PUBLISHED_STATUSES)]
+    else:
+        parts = [_p(t) for t in org.paragraphs]
+        if org.bullets:
+            parts.append("<ul>" + "".join(f"<li>{_e(b)}</li>" for b in org.bullets) + "</ul>")
     if contract.ORGANISERING in charts and pub.has_question(contract.ORGANISERING):
         parts.append(chart_block(pub, contract.ORGANISERING, year, charts[contract.ORGANISERING],
                                  heading_level=2))
@@ -280,6 +343,10 @@ border-radius:4px;font-weight:600}
 .download span{color:#52606d}
 .user-data{background:#f7f9fb;border-radius:6px;padding:10px 16px;margin:18px 0}
 .user-data h3{font-size:1.1rem;margin:4px 0 4px;color:#0b2f4e}
+mark.finding{background:#ffd2cc;color:#5c0b00;border-bottom:2px solid #c0392b;padding:0 2px}
+.text-findings{background:#fff4f2;border-left:4px solid #c0392b;padding:8px 14px;margin:10px 0;font-size:.9rem}
+.text-findings ul{margin:4px 0 0;padding-left:18px}
+.suppression-note{font-size:.85rem;color:#52606d}
 .site-footer{color:#33414f;padding:20px 0 40px;font-size:.88rem}
 .site-footer .build{color:#6b7885}
 .skip{position:absolute;left:-999px;top:0;background:#fff;color:#0b4f8a;padding:8px 12px;z-index:10}
@@ -289,7 +356,11 @@ a:focus,summary:focus{outline:3px solid #f0b400;outline-offset:2px}
 """
 
 
-def render_html(pub: Publication, charts: dict[str, RenderedChart]) -> str:
+def render_html(pub: Publication, charts: dict[str, RenderedChart],
+                editorial: Mapping[str, CheckedText] | None = None) -> str:
+    """The page; `editorial` (text name -> checked text) replaces the generated sentences of a
+    question, and "innledning" those of the page's introduction."""
+    editorial = editorial or {}
     year = pub.latest_year
     sections = page_sections(pub)
     status = STATUS_NAMES.get(pub.status(year), pub.status(year))
@@ -304,11 +375,11 @@ def render_html(pub: Publication, charts: dict[str, RenderedChart]) -> str:
         f"<h1>{_e(PAGE_TITLE)}</h1>",
         _p(f"Statistikkår {year} · {status}", "meta"),
         f'<section class="page-section intro" id="organisering" aria-label="Organisering">'
-        f"{_organisation(pub, year, charts)}</section>",
+        f"{_organisation(pub, year, charts, editorial.get('innledning'))}</section>",
         f'<nav class="toc" aria-label="Innhold på siden"><h2>Innhold</h2><ol>{toc}</ol></nav>',
     ]
     for s in sections:
-        blocks = [chart_block(pub, q, year, charts[q]) for q in s.questions if q in charts]
+        blocks = [chart_block(pub, q, year, charts[q], text=editorial.get(q)) for q in s.questions if q in charts]
         shares = _share_blocks(pub, year, s.shares)
         if not blocks and not shares:
             continue
