@@ -145,17 +145,22 @@ def share_jumps(con: duckdb.DuckDBPyConnection, points: float = 0.10, years: lis
     """)
 
 
-def centre_count_jumps(con: duckdb.DuckDBPyConnection, centres: int = 5, years: list[int] | None = None) -> Finding:
-    return _rows(con, f"""
+def _centre_count_changes(condition: str, years: list[int] | None) -> str:
+    """Centre counts of each item compared with the year before, where `condition` holds."""
+    return f"""
         SELECT cur.year, cur.question, cur.item, cur.target_group, prev.n_centres AS old_n_centres,
                cur.n_centres AS new_n_centres
         FROM warehouse.centre_offers AS cur
         JOIN warehouse.centre_offers AS prev
           ON prev.year = cur.year - 1 AND prev.question = cur.question AND prev.item = cur.item
          AND prev.target_group = cur.target_group
-        WHERE abs(cur.n_centres - prev.n_centres) > {centres}{_years_filter(years)}
+        WHERE {condition}{_years_filter(years)}
         ORDER BY ALL
-    """)
+    """
+
+
+def centre_count_jumps(con: duckdb.DuckDBPyConnection, centres: int = 5, years: list[int] | None = None) -> Finding:
+    return _rows(con, _centre_count_changes(f"abs(cur.n_centres - prev.n_centres) > {centres}", years))
 
 
 def population_count_jumps(con: duckdb.DuckDBPyConnection, ratio: float = 0.30,
@@ -174,16 +179,7 @@ def population_count_jumps(con: duckdb.DuckDBPyConnection, ratio: float = 0.30,
 
 def disappearing_items(con: duckdb.DuckDBPyConnection, years: list[int] | None = None) -> Finding:
     """Items ticked by some centre the year before and by none this year."""
-    return _rows(con, f"""
-        SELECT cur.year, cur.question, cur.item, cur.target_group, prev.n_centres AS old_n_centres,
-               cur.n_centres AS new_n_centres
-        FROM warehouse.centre_offers AS cur
-        JOIN warehouse.centre_offers AS prev
-          ON prev.year = cur.year - 1 AND prev.question = cur.question AND prev.item = cur.item
-         AND prev.target_group = cur.target_group
-        WHERE prev.n_centres > 0 AND cur.n_centres = 0{_years_filter(years)}
-        ORDER BY ALL
-    """)
+    return _rows(con, _centre_count_changes("prev.n_centres > 0 AND cur.n_centres = 0", years))
 
 
 # A warning's key: the columns (besides year) that name what moved; an acknowledgement names them.

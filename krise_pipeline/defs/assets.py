@@ -6,7 +6,7 @@ only connect it to Dagster and report metadata (aggregates only, never person-le
 """
 
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -224,32 +224,29 @@ def reference_tables(
             )
 
 
-@dg.asset(
-    key=["warehouse", "centre_offers"],
-    group_name="warehouse",
-    deps=[*SURVEY_KEYS, *(dg.AssetKey(["warehouse", t]) for t in ("years", "codebook", "questions", "derived_items"))],
-    kinds={"duckdb", "sql"},
-    pool=POOL,
-)
-def centre_offers(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
-    """Centre counts: one row per year, question, item (plus minst_ett and organisering) and target group."""
-    with _warehouse(settings, warehouse_db) as con:
-        warehouse.build_centre_offers(con)
-        return dg.MaterializeResult(metadata=table_metadata(con, "warehouse.centre_offers", preview=True))
+def _sql_table(name: str, description: str, deps: Sequence[dg.AssetKey],
+               build: Callable[[duckdb.DuckDBPyConnection], int], *, preview: bool = True) -> dg.AssetsDefinition:
+    """A warehouse table computed by its SQL file (`warehouse.build_<name>`): the same asset every time."""
+
+    @dg.asset(key=["warehouse", name], group_name="warehouse", deps=deps, kinds={"duckdb", "sql"}, pool=POOL,
+              description=description)
+    def _table(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
+        with _warehouse(settings, warehouse_db) as con:
+            build(con)
+            return dg.MaterializeResult(metadata=table_metadata(con, f"warehouse.{name}", preview=preview))
+
+    return _table
 
 
-@dg.asset(
-    key=["warehouse", "cell_aggregates"],
-    group_name="warehouse",
-    deps=[*RECORD_KEYS, SURVEY_KEYS[0], dg.AssetKey(["warehouse", "years"])],
-    kinds={"duckdb", "sql"},
-    pool=POOL,
-)
-def cell_aggregates(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
-    """Unsuppressed counts: one row per year, population, breakdown and category (restricted)."""
-    with _warehouse(settings, warehouse_db) as con:
-        warehouse.build_cell_aggregates(con)
-        return dg.MaterializeResult(metadata=table_metadata(con, "warehouse.cell_aggregates"))
+centre_offers = _sql_table(
+    "centre_offers", "Centre counts: one row per year, question, item (plus minst_ett and organisering) and "
+    "target group.",
+    [*SURVEY_KEYS, *(dg.AssetKey(["warehouse", t]) for t in ("years", "codebook", "questions", "derived_items"))],
+    warehouse.build_centre_offers)
+cell_aggregates = _sql_table(
+    "cell_aggregates", "Unsuppressed counts: one row per year, population, breakdown and category (restricted).",
+    [*RECORD_KEYS, SURVEY_KEYS[0], dg.AssetKey(["warehouse", "years"])], warehouse.build_cell_aggregates,
+    preview=False)
 
 
 @dg.multi_asset(
@@ -275,34 +272,14 @@ def suppression_decisions(
             **table_metadata(con, "warehouse.count_suppression"), "suppressed_cells": n_counts})
 
 
-@dg.asset(
-    key=["warehouse", "service_shares"],
-    group_name="warehouse",
-    deps=[cell_aggregates.key, dg.AssetKey(["warehouse", "share_suppression"]),
-          dg.AssetKey(["warehouse", "share_cells"])],
-    kinds={"duckdb", "sql"},
-    pool=POOL,
-)
-def service_shares(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
-    """Shares of stays and visits: one row per year, population, measure, breakdown and category."""
-    with _warehouse(settings, warehouse_db) as con:
-        warehouse.build_service_shares(con)
-        return dg.MaterializeResult(metadata=table_metadata(con, "warehouse.service_shares", preview=True))
-
-
-@dg.asset(
-    key=["warehouse", "user_counts"],
-    group_name="warehouse",
-    deps=[cell_aggregates.key, dg.AssetKey(["warehouse", "count_suppression"]),
-          dg.AssetKey(["warehouse", "count_cells"])],
-    kinds={"duckdb", "sql"},
-    pool=POOL,
-)
-def user_counts(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
-    """Counts of stays, visits and persons: one row per year, population, breakdown and category."""
-    with _warehouse(settings, warehouse_db) as con:
-        warehouse.build_user_counts(con)
-        return dg.MaterializeResult(metadata=table_metadata(con, "warehouse.user_counts", preview=True))
+service_shares = _sql_table(
+    "service_shares", "Shares of stays and visits: one row per year, population, measure, breakdown and category.",
+    [cell_aggregates.key, dg.AssetKey(["warehouse", "share_suppression"]), dg.AssetKey(["warehouse", "share_cells"])],
+    warehouse.build_service_shares)
+user_counts = _sql_table(
+    "user_counts", "Counts of stays, visits and persons: one row per year, population, breakdown and category.",
+    [cell_aggregates.key, dg.AssetKey(["warehouse", "count_suppression"]), dg.AssetKey(["warehouse", "count_cells"])],
+    warehouse.build_user_counts)
 
 
 @dg.asset(
