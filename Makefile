@@ -41,10 +41,10 @@ test-fast: $(STAMP_DEV) lint typecheck
 	$(BIN)/python -m pytest -m "unit or sql or assets or wiring"
 
 lint: $(STAMP_DEV)
-	$(BIN)/ruff check krise_pipeline krise_pipeline_tests bench
+	$(BIN)/ruff check krise_pipeline krise_sample krise_pipeline_tests bench
 
 typecheck: $(STAMP_DEV)
-	$(BIN)/mypy krise_pipeline
+	$(BIN)/mypy krise_pipeline krise_sample
 
 pytest: $(STAMP_DEV)
 	$(BIN)/python -m pytest
@@ -57,9 +57,9 @@ dev: $(STAMP_RUN)
 bench: $(STAMP_DEV)
 	$(BIN)/python bench/run.py
 
-## sample: regenerate the shipped sample deliveries
-sample: $(STAMP_RUN)
-	$(BIN)/krise-pipeline sample --out data
+## sample: the deterministic sample deliveries (development tooling: krise_sample; never over other files)
+sample: $(STAMP_DEV)
+	$(BIN)/python -m krise_sample --out data
 
 clean:
 	rm -rf warehouse/*.duckdb warehouse/*.wal warehouse/exports

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/run.py [--scales 1 10 100 1000] [--repeat 3] [--out bench/out]
 
-For each scale the package's own generator (`krise_pipeline.sample.generate`) writes one year
+For each scale the package's own generator (`krise_sample.generate`) writes one year
 (2024) of deliveries in the contract's format to `<out>/data_<scale>x/` (reused while the
 generator and the scale are unchanged). The stages then run the real code paths, each repetition
 in a fresh warehouse folder, in a child process per scale:
@@ -57,6 +57,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # the sample generator (krise_sample) is development tooling, not installed
+    sys.path.insert(0, str(REPO))
 DEFAULT_OUT = REPO / "bench" / "out"
 DEFAULT_SCALES = (1.0, 10.0, 100.0, 1000.0)
 CLI_SCALES = (1.0, 10.0)  # the whole `krise-pipeline run` is timed at these scales (and on the shipped sample)
@@ -307,14 +309,14 @@ def generator_fingerprint() -> str:
     """What the generated files depend on: the generator, the contract and the codebook."""
     pkg = REPO / "krise_pipeline"
     h = hashlib.sha256()
-    for p in (pkg / "sample.py", pkg / "contract.py", pkg / "codebook.py",
+    for p in (pkg.parent / "krise_sample" / "generator.py", pkg / "contract.py", pkg / "codebook.py",
               pkg / "data" / "codebook.csv", pkg / "data" / "questions.csv"):
         h.update(p.read_bytes())
     return h.hexdigest()
 
 
 def ensure_delivery(out: Path, scale: float, seed: int, regenerate: bool) -> Path:
-    from krise_pipeline import sample
+    from krise_sample import generator as sample
 
     data_dir = out / f"data_{label(scale)}"
     stamp = data_dir / ".bench_stamp.json"
@@ -520,7 +522,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return 0
-    from krise_pipeline import sample
+    from krise_sample import generator as sample
 
     seed = sample.DEFAULT_SEED if args.seed is None else args.seed
     out: Path = args.out.resolve()

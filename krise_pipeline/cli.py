@@ -1,4 +1,4 @@
-"""Command line: `krise-pipeline run | diff | release | validate | sample | preview | dev`.
+"""Command line: `krise-pipeline run | diff | release | validate | check-text | preview | dev`.
 
 `run` materialises the same Dagster assets as the UI, in process and recorded in the project's
 Dagster instance: each year's delivery is loaded (`load_year` job, one run per year partition), and
@@ -174,18 +174,6 @@ def cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return EXIT_INVALID if problems else EXIT_OK
 
 
-def cmd_sample(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from krise_pipeline import sample
-
-    try:
-        paths = sample.generate_safely(Path(args.out), years=tuple(args.years), scale=args.scale, seed=args.seed)
-    except sample.WouldReplace as exc:
-        print(f"krise-pipeline: {exc}", file=err)
-        return EXIT_INVALID
-    print(f"wrote {len(paths)} files under {args.out}", file=out)
-    return EXIT_OK
-
-
 def cmd_preview(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from krise_pipeline.definitions import settings_for
     from krise_pipeline.exports import preview_path
@@ -288,13 +276,6 @@ def parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check one year's delivery folder and report every problem")
     val.add_argument("dir", help="a delivery folder such as data/raw/2024")
     val.set_defaults(func=cmd_validate)
-
-    smp = sub.add_parser("sample", help="write the deterministic sample deliveries (never over other files)")
-    smp.add_argument("--out", default="data")
-    smp.add_argument("--scale", type=float, default=1.0)
-    smp.add_argument("--seed", type=int, default=20240601)
-    smp.add_argument("--years", type=int, nargs="+", default=[2020, 2021, 2022, 2023, 2024])
-    smp.set_defaults(func=cmd_sample)
 
     dif = sub.add_parser("diff", help="the pre-release report: what a run would change, per year (publishes nothing)",
                          description="Loads and computes every delivered year without publishing, then reports "

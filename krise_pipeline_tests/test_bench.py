@@ -16,8 +16,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from krise_pipeline.sample import generate
 from krise_pipeline_tests import reference
+from krise_sample import generate
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench" / "run.py"

@@ -7,12 +7,14 @@ import csv
 import io
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 from openpyxl import load_workbook
 
-from krise_pipeline import cli, contract, releases, sample
+import krise_sample
+from krise_pipeline import cli, contract, releases
 from krise_pipeline_tests.deliveries import adult_stay, centre, child_stay, visit, write_delivery
 
 REPO = Path(__file__).resolve().parent.parent
@@ -296,15 +298,17 @@ def test_years_that_disappear(tmp_path: Path) -> None:
 
 def test_sample_never_destroys_work(tmp_path: Path) -> None:
     out = tmp_path / "data"
-    written = sample.generate_safely(out, years=[2024], scale=0.02)
+    written = krise_sample.generate_safely(out, years=[2024], scale=0.02)
     assert (out / "releases.csv") in written
-    assert sample.generate_safely(out, years=[2024], scale=0.02) == []  # its own output: nothing to do
+    assert krise_sample.generate_safely(out, years=[2024], scale=0.02) == []  # its own output: nothing to do
     (out / "releases.csv").write_text("year,status,note\n2024,publisert,Publisert.\n", encoding="utf-8")
     edited = out / "raw" / "2024" / contract.VISIT_FILE
     edited.write_text(edited.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     releases_text, visits = (out / "releases.csv").read_bytes(), edited.read_bytes()
-    code, _, err = run_cli("sample", "--out", str(out), "--years", "2024", "--scale", "0.02")
-    assert code == cli.EXIT_INVALID
+    done = subprocess.run([sys.executable, "-m", "krise_sample", "--out", str(out), "--years", "2024",
+                           "--scale", "0.02"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    code, err = done.returncode, done.stderr
+    assert code == 1
     assert "would be replaced; nothing was written" in err and str(edited) in err
     assert str(out / "releases.csv") not in err  # an existing folder's releases.csv is never written
     assert (out / "releases.csv").read_bytes() == releases_text and edited.read_bytes() == visits

@@ -13,9 +13,8 @@ import pytest
 from openpyxl import load_workbook
 
 from krise_pipeline import codebook, contract
-from krise_pipeline import sample as generator
-from krise_pipeline.sample import DEFAULT_SEED, DEFAULT_YEARS, MAX_CENTRES, generate
 from krise_pipeline_tests import reference
+from krise_sample import DEFAULT_SEED, DEFAULT_YEARS, MAX_CENTRES, generate, generator
 
 PUBLISHED = Path(__file__).parent / "fixtures" / "published_figures.csv"
 

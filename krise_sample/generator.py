@@ -49,7 +49,6 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 EPOCH = dt.date(1970, 1, 1)
-KJONN_CODES = contract.ADULT_KJONN  # K, M, A, U -> 0..3
 K, M, A, U = 0, 1, 2, 3
 FIRST_YEAR_NEW_PERSON_COUNT = 2021  # from 2021 reserved stays carry the first-stay flag too
 
