@@ -54,8 +54,9 @@ def test_a_wrong_figure_stops_a_published_year_and_a_right_one_publishes(
               for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
     gate = checks["published_texts_hold"]
     assert gate.passed is False
-    examples = gate.metadata["examples"].value
-    assert isinstance(examples, list) and "14 sentre for kvinner hadde skoletilbud" in examples[0]
+    examples = [r.data for r in gate.metadata["examples"].records]  # a labelled table, as the UI shows it
+    assert examples and "14 sentre for kvinner hadde skoletilbud" in str(examples[0]["claim"])
+    assert examples[0]["file"] == "tekster/2024/tilbud_barn.md" and examples[0]["status"] == "publisert"
     assert (wh / "publication.duckdb").read_bytes() == before
 
     text = data / "tekster" / "2024" / "tilbud_barn.md"

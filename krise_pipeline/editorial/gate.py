@@ -53,4 +53,7 @@ def published_texts_hold(con: duckdb.DuckDBPyConnection) -> quality.Finding:
     """).fetchall()
     examples = [f"{y} ({status}) tekster/{y}/{file} line {line}: {claim} - {reason}; publication: {expected}"
                 for y, status, file, line, claim, reason, expected in rows[:10]]
-    return quality.Finding(not rows, len(rows), examples)
+    labelled = [{"year": y, "status": status, "file": f"tekster/{y}/{file}", "line": line, "claim": claim,
+                 "reason": reason, "publication": expected}
+                for y, status, file, line, claim, reason, expected in rows]
+    return quality.Finding(not rows, len(rows), examples, labelled)
