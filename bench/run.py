@@ -66,7 +66,6 @@ YEAR = 2024
 SHIPPED = "shipped"  # the label of the shipped 5-year sample in data/
 STAGES = ("validate", "load", "scan", "aggregate", "publish", "exports")
 DATA_STAGES = ("validate", "load", "aggregate", "publish")  # total_s: the data layers, without exports
-RECORD_TABLES = ("beboere_opphold", "barn_opphold", "dagsbesok")
 GIB = 1024**3
 
 # The columns warehouse.user_records (and so cell_aggregates) reads from each record table.

@@ -14,10 +14,6 @@ import pandas as pd
 
 from krise_pipeline import codebook, contract, deliveries, sqlfiles, suppression
 
-PUBLISHED_TABLES = (
-    "centre_offers", "service_shares", "user_counts", "questions", "label_changes", "releases",
-)
-
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, *, replace: bool = False) -> None:
     """Insert a (small) DataFrame into `table`; with replace=True create or replace the table from it."""

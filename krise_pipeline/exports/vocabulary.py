@@ -15,7 +15,6 @@ TARGET_GROUP_NAMES: Final = {
     "menn": "Tilbud til menn",
     "alle": "Alle sentre",
 }
-TARGET_GROUP_SHORT: Final = {"kvinner": "Kvinner", "menn": "Menn", "alle": "Alle sentre"}
 
 STATUS_NAMES: Final = {
     "utkast": "Utkast (ikke publisert)",
@@ -32,14 +31,6 @@ COUNT_POPULATION_NAMES: Final = {
     "beboere": "Voksne beboere",
     "barn": "Barn",
     "dagbrukere": "Dagbrukere",
-}
-RECORD_UNIT: Final = {
-    "voksne_opphold": "opphold",
-    "barn_opphold": "opphold",
-    "dagsbesok": "dagsbesøk",
-    "beboere": "opphold",
-    "barn": "opphold",
-    "dagbrukere": "dagsbesøk",
 }
 
 MEASURE_NAMES: Final = {
