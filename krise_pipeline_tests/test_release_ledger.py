@@ -229,8 +229,10 @@ def test_diff_reports_new_years_changed_figures_inputs_and_warnings(tmp_path: Pa
     assert "WARNING share_moves_over_10_points on warehouse/service_shares: " in out
     assert "year=2024, population=voksne_opphold, measure=inntakssamtale, old_share=0.9" in out
     assert "warning check(s) failed (--strict)" in err
-    code, out, _ = run_cli("run", *where)
-    assert code == 0 and "WARNING share_moves_over_10_points" in out
+    code, out, _ = run_cli("run", *where)  # the same inputs: not rebuilt; the warning is not forgotten
+    assert code == 0 and out.startswith("Nothing changed since run ")
+    code, _, err = run_cli("run", "--strict", *where)
+    assert code == cli.EXIT_INVALID and "1 warning check(s) failed in that run (--strict)" in err
 
 
 def test_an_acknowledged_jump_passes_and_its_note_is_published(tmp_path: Path) -> None:

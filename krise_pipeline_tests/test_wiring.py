@@ -110,3 +110,21 @@ def test_sensor_fires_once_per_new_or_changed_delivery(tmp_path: Path) -> None:
     deliver(tmp_path, 2024)
     new_year = evaluate(instance, settings, changed.cursor)
     assert [r.partition_key for r in new_year.run_requests or []] == ["2024"]
+
+
+def test_the_warehouse_connection_is_closed_when_a_step_fails(tmp_path: Path) -> None:
+    import duckdb
+
+    from krise_pipeline.defs.resources import WarehouseDB
+
+    db = WarehouseDB(database=str(tmp_path / "krise.duckdb"))
+    kept: list[duckdb.DuckDBPyConnection] = []
+    with pytest.raises(RuntimeError, match="a step failed"), db.get_connection() as con:
+        kept.append(con)
+        con.execute("CREATE TABLE t (x INTEGER)")
+        raise RuntimeError("a step failed")
+    with pytest.raises(duckdb.ConnectionException):
+        kept[0].execute("SELECT 1")
+    (tmp_path / "krise.duckdb").unlink()  # a wiped warehouse: the next connection sees the new, empty file
+    with db.get_connection() as con:
+        assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchone() == (0,)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
@@ -104,6 +106,18 @@ class WarehouseDB(DuckDBResource):
         if self._lock is not None:
             self._lock.close()
             self._lock = None
+
+    @contextlib.contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection that is closed however the block ends. (DuckDBResource's own closes it only
+        when the block succeeds: a failed step left krise.duckdb open in the process, and a later
+        connection to the same path was handed that stale database, even after the file was gone.)"""
+        con = duckdb.connect(self.database, read_only=False,
+                             config={"custom_user_agent": "krise_pipeline", **self.connection_config})
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def warehouse_resource(settings: KriseSettings) -> WarehouseDB:
