@@ -21,7 +21,7 @@ from krise_pipeline_tests import reference
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench" / "run.py"
-STAGES = ("validate", "load", "scan", "aggregate", "publish", "exports", "data_total", "end_to_end")
+STAGES = ("plain_read", "validate", "load", "scan", "aggregate", "publish", "exports", "data_total", "end_to_end")
 
 
 def load_bench() -> ModuleType:
@@ -49,13 +49,16 @@ def test_bench_prints_a_row_per_stage_and_the_summary(tmp_path: Path) -> None:
     summary = lines[-1]
     assert re.fullmatch(
         r"scale=0\.05x validate_s=\d+\.\d\d aggregate_s=\d+\.\d\d total_s=\d+\.\d\d peak_gib=\d+\.\d\d "
-        r"agg_vs_scan=\d+\.\d\d", summary), summary
+        r"agg_vs_scan=\d+\.\d\d plain_read_s=\d+\.\d\d vs_plain_read=\d+\.\d\d", summary), summary
     assert sum(line.startswith("scale=") for line in lines) == 1
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["summary"] == summary
     assert [r["stage"] for r in results["rows"]] == list(STAGES)
     aggregate = next(r for r in results["rows"] if r["stage"] == "aggregate")
     assert "cell_aggregates" in aggregate["steps"]
+    total = next(r for r in results["rows"] if r["stage"] == "data_total")
+    plain = next(r for r in results["rows"] if r["stage"] == "plain_read")
+    assert total["vs_plain_read"] == pytest.approx(total["seconds"] / plain["seconds"])
     assert not (tmp_path / "work").exists()
 
 
