@@ -46,7 +46,7 @@ GZIP_PIECE_BYTES: Final = 1024**2
 """Bytes of a gzip file read, and at most decompressed, per step (a bomb never fills memory)."""
 
 BOM: Final = b"\xef\xbb\xbf"
-_NEWLINE, _QUOTE = 10, 34
+_NEWLINE, _CR, _SPACE, _TAB, _QUOTE = 10, 13, 32, 9, 34
 
 
 @dataclass(frozen=True)
@@ -423,13 +423,14 @@ def _irregular(data: bytes, header: bytes) -> bool:
     """Whether the block has a line DuckDB would skip, join or misnumber (see the section's note)."""
     if data[:1] in (b"\n", b"\r", b" ", b"\t"):
         return True
-    if b"\n\n" in data or b"\n\r" in data or b"\n " in data or b"\n\t" in data:
+    array = np.frombuffer(data, dtype=np.uint8)
+    after = array[np.flatnonzero(array[:-1] == _NEWLINE) + 1]  # the first byte of every line but the first
+    if ((after == _NEWLINE) | (after == _CR) | (after == _SPACE) | (after == _TAB)).any():
         return True
-    if data.count(b"\r") != data.count(b"\r\n"):
+    returns = data.count(b"\r")
+    if returns and returns != data.count(b"\r\n"):
         return True
-    if b"\n" + header + b"\n" in data or b"\n" + header + b"\r\n" in data or data.endswith(b"\n" + header):
-        return True
-    if data.startswith(header + b"\n") or data.startswith(header + b"\r\n") or data == header:
+    if header and header in data:  # the header again (or a line containing it)
         return True
     return b'"' in data and _odd_quote_lines(data)
 
@@ -449,6 +450,7 @@ class CsvFile:
     compressed: bool
     kept: array[int] | None = None
     issues: list[ReadIssue] = field(default_factory=list)
+    data_lines: int = 0  # lines after the header in `path` (all of them records when `kept` is None)
 
     def delivered_line(self, line: int) -> int:
         """The delivered line number of line `line` of `path`."""
@@ -486,8 +488,10 @@ def scan_csv(file: DeliveryFile, columns: Sequence[str], work_dir: Path) -> CsvF
     encoding: str | None = None
     issues: list[ReadIssue] = []
     irregular = False
+    lines = 0
     for first_line, block in _line_blocks(file):
         data = block
+        lines = first_line - 1 + block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
         first = names is None
         if first:
             if data.startswith(BOM):
@@ -534,7 +538,7 @@ def scan_csv(file: DeliveryFile, columns: Sequence[str], work_dir: Path) -> CsvF
     if names is None:
         raise _fail("", "empty_file", "the file is empty; it must at least have the header line")
     if not irregular and encoding is None:
-        return CsvFile(file, names, file.path, file.compressed, None, issues)
+        return CsvFile(file, names, file.path, file.compressed, None, issues, lines - 1)
     return _rewrite(file, names, header, encoding or "utf-8", work_dir, issues)
 
 
@@ -584,18 +588,20 @@ def _rewrite(file: DeliveryFile, names: list[str], header: bytes, encoding: str,
                 else:
                     out.write(content + "\n")
                     kept.append(number)
-    return CsvFile(file, names, target, False, kept, issues)
+    return CsvFile(file, names, target, False, kept, issues, len(kept))
 
 
-def read_csv_sql(csv_file: CsvFile, rejects: str) -> str:
-    """A DuckDB `read_csv(...)` of every column as text; bad lines go to the table `rejects`."""
+def read_csv_sql(csv_file: CsvFile, rejects: str | None) -> str:
+    """A DuckDB `read_csv(...)` of every column as text; bad lines go to the table `rejects`
+    (None: a bad line is an error)."""
     columns = ", ".join(f"'{_sql_text(n)}': 'VARCHAR'" for n in csv_file.names)
     path = _sql_text(str(csv_file.path))
+    errors = (f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{rejects}_scan', "
+              "rejects_limit = 0" if rejects else "ignore_errors = false")
     return (
         f"read_csv('{path}', header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
         f"columns = {{{columns}}}, compression = '{'gzip' if csv_file.compressed else 'none'}', "
-        f"max_line_size = {MAX_LINE_BYTES}, store_rejects = true, rejects_table = '{rejects}', "
-        f"rejects_scan = '{rejects}_scan', rejects_limit = 0)"
+        f"max_line_size = {MAX_LINE_BYTES}, {errors})"
     )
 
 

@@ -75,9 +75,8 @@ def check_delivery(year_dir: Path, con: duckdb.DuckDBPyConnection, schema: str =
     by_name = {spec.name: spec for spec in records.RECORD_FILES}
     loaded: list[records.Loaded] = []
     for name in _ORDER:
-        done = records.read_records(year_dir, schema, by_name[name], con, log)
+        done = records.read_records(year_dir, schema, by_name[name], con, log, year, centres)
         if done is not None:
-            records.check_records(con, done, year, centres, log)
             loaded.append(done)
     if not log and read is not None:
         for done in loaded:

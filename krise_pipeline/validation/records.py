@@ -1,13 +1,13 @@
 """The stays and visits (contract 1.2-1.5): read by DuckDB, checked by SQL where they lie.
 
-Each CSV file is checked by `reading.scan_csv`, then DuckDB reads it once into the table
-`<schema>._read_<table>` (every column as delivered text; lines DuckDB cannot parse go to its
-rejects table with their line numbers). The row rules (`rules`) run in one pass over that table,
-the rules over a whole file or across files (unique ids, one first-stay flag per person, centres
-known from the survey) in one more. A row's line number comes from the read order: row i of the
-table is the i-th line that was neither rejected nor left out by the scan. Without problems the
-typed view `<schema>.<table>` is what `warehouse.promote_year` writes to `validated.<table>`:
-the rows are written once.
+Each CSV file is checked by `reading.scan_csv`; then one query over DuckDB's read of the file
+(every column as delivered text) counts the lines DuckDB cannot parse (its rejects) and the rows
+breaking each rule (`rules`, the unknown centres, repeated ids and first-stay flags), storing
+nothing: reading is cheap, writing is what costs. A file without problems becomes the typed view
+`<schema>.<table>` over that read, which `warehouse.promote_year` writes to `validated.<table>`:
+the rows are written once. A file with problems is read into the table `<schema>._read_<table>`,
+where every problem is located: a row's line number comes from the read order (row i is the i-th
+line that was neither rejected by DuckDB nor left out by the scan).
 """
 
 from __future__ import annotations
@@ -99,17 +99,26 @@ class LineMap:
 
 @dataclass
 class Loaded:
-    """A record file that was read (possibly with problems) into `<schema>.<spec.read_table>`."""
+    """A record file that was read and checked; its rows are `SELECT ... FROM {rows}`."""
 
     spec: RecordFile
     file: str  # as delivered
-    table: str  # schema-qualified
-    lines: LineMap
+    rows: str  # the table DuckDB read the file into, or (a file without problems) a read_csv(...)
+    lines: LineMap | None = None  # for a table: row number -> delivered line
+
+    @property
+    def table(self) -> str:
+        return self.rows
 
 
 def read_records(year_dir: Path, schema: str, spec: RecordFile, con: duckdb.DuckDBPyConnection,
-                 log: ProblemLog) -> Loaded | None:
-    """Read one CSV file into its table; None if it could not be read at all."""
+                 log: ProblemLog, year: int | None = None, centres: str | None = None) -> Loaded | None:
+    """Read and check one CSV file; None if it could not be read at all.
+
+    A file DuckDB can read as delivered is first checked in one pass without storing anything.
+    Only when that finds a problem (or the scan had to clean the file, or no `year` is given: read
+    only, no rules) is the file read into `<schema>._read_<table>` and every problem located.
+    """
     file = spec.name
     try:
         located = reading.locate(year_dir, spec.name)
@@ -118,14 +127,17 @@ def read_records(year_dir: Path, schema: str, spec: RecordFile, con: duckdb.Duck
             source = reading.scan_csv(located, spec.columns, Path(work))
             for issue in source.issues:
                 log.add(messages.problem_from_issue(file, issue))
-            table = f"{schema}.{spec.read_table}"
             rejects = f"_rejects_{spec.table}"
+            if year is not None and source.kept is None and not _any_failure(con, source, spec, year, centres,
+                                                                               rejects):
+                return Loaded(spec, file, reading.read_csv_sql(source, None))
+            table = f"{schema}.{spec.read_table}"
             select = ", ".join(f'"{c}"' for c in spec.columns)
-            con.execute(f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS {rejects}_scan")
+            _drop_rejects(con, rejects)
             con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {select} FROM "
                         f"{reading.read_csv_sql(source, rejects)}")
             rejected = _log_rejects(con, rejects, source, file, log)
-            con.execute(f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS {rejects}_scan")
+            _drop_rejects(con, rejects)
     except reading.UnreadableFile as exc:
         for issue in exc.issues:
             log.add(messages.problem_from_issue(file, issue))
@@ -133,12 +145,58 @@ def read_records(year_dir: Path, schema: str, spec: RecordFile, con: duckdb.Duck
     except duckdb.Error as exc:  # DuckDB refused the file as a whole
         log.add(Problem(file, "", "", "unreadable", "", f"the file cannot be read as CSV ({exc})"))
         return None
-    return Loaded(spec, file, table, LineMap(source, rejected))
+    loaded = Loaded(spec, file, table, LineMap(source, rejected))
+    if year is not None:
+        check_records(con, loaded, year, centres, log)
+    return loaded
+
+
+def _drop_rejects(con: duckdb.DuckDBPyConnection, rejects: str) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS {rejects}_scan")
+
+
+def _rules(spec: RecordFile, year: int, centres: str | None) -> list[Rule]:
+    checks = list(file_rules(spec.name, year))
+    if centres is not None:
+        checks.append(unknown_centre(centres))
+    return checks
+
+
+def _any_failure(con: duckdb.DuckDBPyConnection, source: reading.CsvFile, spec: RecordFile, year: int,
+                 centres: str | None, rejects: str) -> bool:
+    """One pass over the file as DuckDB reads it: does any line or rule fail? Nothing is stored."""
+    _drop_rejects(con, rejects)
+    parts = ["count(*)"]
+    parts += [f"count(*) FILTER (WHERE {r.fails})" for r in _rules(spec, year, centres)]
+    key, person, flag = spec.record_id, spec.person, spec.first_flag
+    parts += [
+        f"count(\"{key}\") FILTER (WHERE \"{key}\" <> '') - "
+        f"count(DISTINCT \"{key}\") FILTER (WHERE \"{key}\" <> '')",
+        f"count(\"{person}\") FILTER (WHERE \"{flag}\" = '1' AND \"{person}\" <> '') - "
+        f"count(DISTINCT \"{person}\") FILTER (WHERE \"{flag}\" = '1' AND \"{person}\" <> '')",
+    ]
+    # DuckDB skips the lines it cannot parse; it does not always store them in this query's rejects
+    # table, so a line count short of the scan's says that some line is bad
+    row = con.execute(f"SELECT {', '.join(parts)} FROM {reading.read_csv_sql(source, rejects)}").fetchone()
+    _drop_rejects(con, rejects)
+    assert row is not None
+    return int(row[0]) != source.data_lines or any(int(v or 0) for v in row[1:])
+
+
+def _count_rejects(con: duckdb.DuckDBPyConnection, rejects: str) -> int:
+    """Lines in the rejects table (DuckDB creates it only when a read stores rejects)."""
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [rejects]).fetchone()
+    if not exists or not exists[0]:
+        return 0
+    row = con.execute(f"SELECT count(*) FROM {rejects}").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _log_rejects(con: duckdb.DuckDBPyConnection, rejects: str, source: reading.CsvFile, file: str,
                  log: ProblemLog) -> list[int]:
     """Report the lines DuckDB could not parse; their line numbers in the file it read."""
+    if not _count_rejects(con, rejects):
+        return []
     rows = con.execute(
         f"SELECT line, any_value(error_type ORDER BY column_idx), any_value(csv_line), "
         f"any_value(error_message ORDER BY column_idx) FROM {rejects} GROUP BY line ORDER BY line"
@@ -162,11 +220,9 @@ def _log_rejects(con: duckdb.DuckDBPyConnection, rejects: str, source: reading.C
 
 def check_records(con: duckdb.DuckDBPyConnection, loaded: Loaded, year: int, centres: str | None,
                   log: ProblemLog) -> None:
-    """Every rule of the file: the row rules and the unknown centres in one pass, then the sets."""
-    checks = list(file_rules(loaded.spec.name, year))
-    if centres is not None:
-        checks.append(unknown_centre(centres))
-    _run_row_rules(con, loaded, checks, year, log)
+    """Every rule of a file read into a table: the row rules and the unknown centres in one pass,
+    then the sets."""
+    _run_row_rules(con, loaded, _rules(loaded.spec, year, centres), year, log)
     _run_set_rules(con, loaded, year, log)
 
 
@@ -177,7 +233,8 @@ def _run_row_rules(con: duckdb.DuckDBPyConnection, loaded: Loaded, checks: list[
         f"max(rowid) FILTER (WHERE {r.fails})" for r in checks
     )
     row = con.execute(f"SELECT {aggregates} FROM {loaded.table}").fetchone()
-    assert row is not None
+    assert row is not None and loaded.lines is not None
+    lines = loaded.lines
     for i, rule in enumerate(checks):
         count, first, last = row[3 * i], row[3 * i + 1], row[3 * i + 2]
         if not count:
@@ -190,11 +247,10 @@ def _run_row_rules(con: duckdb.DuckDBPyConnection, loaded: Loaded, checks: list[
             f"ORDER BY rowid LIMIT {MAX_LISTED}"
         ).fetchall()
         for rowid, value in listed:
-            log.add(Problem(loaded.file, f"line {loaded.lines.line(int(rowid))}", rule.column, rule.rule,
+            log.add(Problem(loaded.file, f"line {lines.line(int(rowid))}", rule.column, rule.rule,
                             shown_value(value), sentence))
         log.add_unlisted(loaded.file, rule.column, rule.rule, int(count) - len(listed))
-        log.add_range(loaded.file, rule.column, rule.rule,
-                      loaded.lines.line(int(first)), loaded.lines.line(int(last)))
+        log.add_range(loaded.file, rule.column, rule.rule, lines.line(int(first)), lines.line(int(last)))
 
 
 def _run_set_rules(con: duckdb.DuckDBPyConnection, loaded: Loaded, year: int, log: ProblemLog) -> None:
@@ -232,6 +288,7 @@ def _log_repeats(con: duckdb.DuckDBPyConnection, loaded: Loaded, column: str, ru
         f"FROM ({query}) ORDER BY r LIMIT {MAX_LISTED}"
     ).fetchall()
     lines = loaded.lines
+    assert lines is not None
     for rowid, value, first_row, *_ in rows:
         log.add(Problem(loaded.file, f"line {lines.line(int(rowid))}", column, rule, shown_value(value),
                         message.format(lines.line(int(first_row)))))
@@ -248,4 +305,4 @@ def create_typed_view(con: duckdb.DuckDBPyConnection, schema: str, loaded: Loade
                        else f"{typed(name, kind, nullable)}::{kind} AS \"{name}\""
                        for name, kind, nullable in types)
     con.execute(f"DROP TABLE IF EXISTS {schema}.{table}")
-    con.execute(f"CREATE OR REPLACE VIEW {schema}.{table} AS SELECT {select} FROM {loaded.table}")
+    con.execute(f"CREATE OR REPLACE VIEW {schema}.{table} AS SELECT {select} FROM {loaded.rows}")
