@@ -16,7 +16,6 @@ from datetime import date
 from krise_pipeline import contract
 
 FLAG_VALUES = ("0", "1")
-ISO_DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 SENTER_ID = "KS[0-9]{3}"
 
 
@@ -39,9 +38,9 @@ def _quoted(values: Sequence[str]) -> str:
 
 
 def is_date(column: str) -> str:
-    """The value is a date that exists, written YYYY-MM-DD."""
-    return (f"(regexp_full_match(\"{column}\", '{ISO_DATE}') "
-            f"AND try_cast(\"{column}\" AS DATE) IS NOT NULL)")
+    """The value is a date that exists, written YYYY-MM-DD (it reads back as itself)."""
+    return (f"coalesce(length(\"{column}\") = 10 AND try_cast(\"{column}\" AS DATE)::VARCHAR = \"{column}\", "
+            "false)")
 
 
 def as_date(column: str) -> str:
