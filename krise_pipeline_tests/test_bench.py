@@ -135,3 +135,25 @@ def test_every_unsuppressed_count_at_ten_x(ten_x: tuple[Path, duckdb.DuckDBPyCon
     assert len(shown) >= 6 and (shown.n_records > 10_000).any()
     diff = shown[(shown.n_records != shown.n_records_ref) | (shown.n_persons != shown.n_persons_ref)]
     assert diff.empty, diff.head(20).to_string()
+
+
+def test_compare_publications_finds_every_changed_table(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("krise_compare", REPO / "bench" / "compare_publications.py")
+    assert spec is not None and spec.loader is not None
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    paths = []
+    for name, shares in (("old", [(2024, 0.5), (2023, 0.25)]), ("new", [(2023, 0.25), (2024, 0.5)])):
+        path = tmp_path / f"{name}.duckdb"
+        with duckdb.connect(str(path)) as con:
+            con.execute("CREATE TABLE service_shares (year INTEGER, share DOUBLE)")
+            con.executemany("INSERT INTO service_shares VALUES (?, ?)", shares)
+            con.execute("CREATE TABLE releases (year INTEGER, built_at VARCHAR)")
+            con.execute("INSERT INTO releases VALUES (2024, ?)", [name])  # build time: not compared
+        paths.append(path)
+    assert compare.compare(*paths) == []
+    with duckdb.connect(str(paths[1])) as con:
+        con.execute("UPDATE service_shares SET share = 0.75 WHERE year = 2023")
+        con.execute("CREATE TABLE extra (x INTEGER)")
+    assert compare.compare(*paths) == ["tables differ: only old [], only new ['extra']",
+                                       "service_shares: (2, 2) rows, 2 rows differ"]
