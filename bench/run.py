@@ -8,7 +8,8 @@ generator and the scale are unchanged). The stages then run the real code paths,
 in a fresh warehouse folder, in a child process per scale:
 
   plain_read reference only: DuckDB's plain typed read of the delivery's CSV files into tables
-             (`CREATE TABLE t AS SELECT * FROM read_csv(f)`, one fresh database file), the read the
+             (`CREATE TABLE t AS SELECT * FROM read_csv(f)`, one fresh database file, checkpointed and
+             synced to disk as the validated tables are at the end of load), the read the
              pipeline cannot avoid; vs_plain_read = data_total / plain_read
   validate   raw inventory (SHA-256 of the files) + validation.validate_delivery into staging_<year>
   load       staging_<year> -> validated.* exactly as the validated asset does
@@ -156,6 +157,11 @@ def stage_plain_read(db: Path, data_dir: Path, years: Sequence[int]) -> None:
         con.execute("CHECKPOINT")
     finally:
         con.close()
+    fd = os.open(db, os.O_RDONLY)  # on disk, as the pipeline's validated tables are at the end of load
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
     db.unlink()
 
 

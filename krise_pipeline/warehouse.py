@@ -7,6 +7,8 @@ made in Python (krise_pipeline.suppression) on the small per-cell aggregates.
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 import pandas as pd
 
@@ -43,6 +45,20 @@ def promote_year(con: duckdb.DuckDBPyConnection, staging: str, year: int) -> Non
         raise
     con.execute("COMMIT")
     con.execute(f"DROP SCHEMA {staging} CASCADE")
+    con.execute("CHECKPOINT")
+    _sync(con)
+
+
+def _sync(con: duckdb.DuckDBPyConnection) -> None:
+    """Flush the database file to disk (DuckDB leaves rows it wrote straight to the file unsynced
+    until a later checkpoint; the next asset would pay for it)."""
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    if row and row[0]:
+        fd = os.open(str(row[0]), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def load_dimensions(con: duckdb.DuckDBPyConnection) -> None:
