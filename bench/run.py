@@ -12,7 +12,8 @@ in a fresh warehouse folder, in a child process per scale:
              synced to disk as the validated tables are at the end of load), the read the
              pipeline cannot avoid; vs_plain_read = data_total / plain_read
   validate   raw inventory (SHA-256 of the files) + validation.validate_delivery into staging_<year>
-  load       staging_<year> -> validated.* exactly as the validated asset does
+  load       staging_<year> -> validated.* exactly as the validated asset does (the one write of the
+             rows: the typed views of staging read the delivered files)
   scan       reference only: DuckDB's plain scan of the columns the aggregation reads
   aggregate  warehouse.load_dimensions, build_centre_offers, build_cell_aggregates,
              build_suppression, build_service_shares, build_user_counts, build_releases
