@@ -595,7 +595,7 @@ def read_csv_sql(csv_file: CsvFile, rejects: str | None) -> str:
     """A DuckDB `read_csv(...)` of every column as text; bad lines go to the table `rejects`
     (None: a bad line is an error)."""
     columns = ", ".join(f"'{_sql_text(n)}': 'VARCHAR'" for n in csv_file.names)
-    path = _sql_text(str(csv_file.path))
+    path = _sql_text(str(csv_file.path.resolve()))  # a view may read it later, from another folder
     errors = (f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{rejects}_scan', "
               "rejects_limit = 0" if rejects else "ignore_errors = false")
     return (
