@@ -162,16 +162,23 @@ def cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     import duckdb
 
     from krise_pipeline import validation
+    from krise_pipeline.validation import report as supplier_report
 
     year_dir = Path(args.dir)
     if not year_dir.is_dir():
         print(f"krise-pipeline: {year_dir} is not a folder", file=err)
         return EXIT_USAGE
+    target = Path(args.report) if args.report else None
+    if target is not None and target.suffix.lower() not in supplier_report.REPORT_SUFFIXES:
+        print(f"krise-pipeline: --report must name a .xlsx or .html file, not {target}", file=err)
+        return EXIT_USAGE
     with duckdb.connect() as con:  # in memory: validate writes nothing
-        problems = validation.validate_delivery(year_dir, con, "staging")
-    report = validation.format_report(problems, year_dir)
-    print(report, file=err if problems else out)
-    return EXIT_INVALID if problems else EXIT_OK
+        result = validation.check_delivery(year_dir, con, "staging")
+    print(supplier_report.format_with_summary(result, year_dir), file=err if result else out)
+    if target is not None:
+        supplier_report.write_report(result, year_dir, target)
+        print(f"report written to {target}", file=out)
+    return EXIT_INVALID if result else EXIT_OK
 
 
 def cmd_preview(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -275,6 +282,8 @@ def parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", help="check one year's delivery folder and report every problem")
     val.add_argument("dir", help="a delivery folder such as data/raw/2024")
+    val.add_argument("--report", metavar="FILE",
+                     help="also write the whole report for the supplier (bokmål) to FILE.xlsx or FILE.html")
     val.set_defaults(func=cmd_validate)
 
     dif = sub.add_parser("diff", help="the pre-release report: what a run would change, per year (publishes nothing)",

@@ -2,28 +2,25 @@
 
 The survey sheet is read straight from the workbook's XML (`xlsx`, defusedxml's rules), but only
 after the workbook's size and zip structure have been checked. CSV files (plain or gzip) are
-streamed in blocks of whole lines; every block is checked for NUL bytes, UTF-8 and field counts
-before pandas' C parser turns it into a frame indexed by the supplier's line number (the header is
-line 1). Whatever is wrong with a file is reported as a `ReadIssue`; a problem that makes the rest
-of a file unreadable is raised as `UnreadableFile`. Nothing here raises anything else on bad input.
+parsed by DuckDB; `scan_csv` checks their bytes first and hands DuckDB a file whose rows map to the
+supplier's line numbers (the header is line 1). Whatever is wrong with a file is reported as a
+`ReadIssue`; a problem that makes the rest of a file unreadable is raised as `UnreadableFile`.
+Nothing here raises anything else on bad input.
 """
 
 from __future__ import annotations
 
 import csv
-import io
-import threading
 import zipfile
 import zlib
-from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from queue import Full, Queue
 from typing import Any, BinaryIO, Final
 
 import numpy as np
-import pandas as pd
 
 from krise_pipeline import xlsx
 
@@ -49,7 +46,7 @@ GZIP_PIECE_BYTES: Final = 1024**2
 """Bytes of a gzip file read, and at most decompressed, per step (a bomb never fills memory)."""
 
 BOM: Final = b"\xef\xbb\xbf"
-_NEWLINE, _CR, _COMMA, _QUOTE = 10, 13, 44, 34
+_NEWLINE, _CR, _SPACE, _TAB, _QUOTE = 10, 13, 32, 9, 34
 
 
 @dataclass(frozen=True)
@@ -293,6 +290,18 @@ def _read_sheet(sheet_rows: Iterator[xlsx.Row], sheet: str, number_widths: Mappi
 
 
 # --- CSV files ---------------------------------------------------------------------------------
+#
+# DuckDB's reader parses the CSV files (typed columns, gzip, BOM, bad lines in its rejects table
+# with their line numbers). Before it runs, `scan_csv` streams the bytes once to catch what
+# DuckDB would not say clearly or would mis-number: sizes and gzip damage, NUL bytes, the header,
+# another delimiter, another encoding, and the lines DuckDB skips or joins (blank lines, quotes
+# left open, a lone CR, a repeated header). A file with any of these is rewritten as clean UTF-8
+# beside the warehouse (the bad lines reported and left out, each kept line's number recorded), so
+# that DuckDB always reads a regular file whose row i is line `line_of(i)`.
+
+ENCODINGS: Final = (("cp1252", "Windows-1252"), ("latin-1", "latin-1 (ISO-8859-1)"))
+"""The encodings tried, in turn, for a file that is not UTF-8 (latin-1 decodes any byte)."""
+DELIMITERS: Final = {";": "semicolons (;)", "\t": "tabs"}
 
 
 def _gunzip(raw: BinaryIO) -> Iterator[bytes]:
@@ -382,31 +391,6 @@ def _line_of(data: bytes, first_line: int, offset: int) -> int:
     return first_line + data.count(b"\n", 0, offset)
 
 
-def _check_bytes(data: bytes, first_line: int) -> None:
-    """NUL bytes and invalid UTF-8 make the rest of a file unreadable."""
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        line = _line_of(data, first_line, nul)
-        raise _fail(f"line {line}", "nul_byte",
-                    f"line {line} contains a NUL byte; this is not a text file")
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = _line_of(data, first_line, exc.start)
-        bad = data[exc.start:exc.start + 1].hex().upper()
-        raise _fail(f"line {line}", "encoding",
-                    f"the file is not UTF-8: byte 0x{bad} on line {line} is not valid UTF-8 "
-                    "(save the file as UTF-8)", value=f"0x{bad}") from None
-
-
-def _parse_header(data: bytes) -> list[str]:
-    text = data.decode("utf-8").rstrip("\r\n")
-    try:
-        return next(csv.reader([text], strict=True), [])
-    except csv.Error as exc:
-        raise _fail("line 1", "malformed", f"the header line cannot be parsed ({exc})") from None
-
-
 def _header_issues(names: list[str], columns: Sequence[str]) -> list[ReadIssue]:
     issues: list[ReadIssue] = []
     seen: set[str] = set()
@@ -425,219 +409,223 @@ def _header_issues(names: list[str], columns: Sequence[str]) -> list[ReadIssue]:
     return issues
 
 
-def _line_shape(data: bytes, n_fields: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per line of an unquoted block: blank?, right number of fields? None if a CR is not before a LF."""
+def _delimiter(names: list[str], columns: Sequence[str]) -> str | None:
+    """The delimiter the header uses instead of a comma, if it names the contract's columns with it."""
+    if len(names) != 1:
+        return None
+    for delimiter in DELIMITERS:
+        fields = [f.strip('"') for f in names[0].split(delimiter)]
+        if len(fields) > 1 and len(set(fields) & set(columns)) * 2 >= len(fields):
+            return delimiter
+    return None
+
+
+def _odd_quote_lines(data: bytes) -> bool:
+    """Whether some line of the block has an odd number of quote characters."""
     array = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(array == _QUOTE)
+    if not len(quotes):
+        return False
     ends = np.flatnonzero(array == _NEWLINE)
     if not data.endswith(b"\n"):
         ends = np.append(ends, len(data))
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    crs = np.flatnonzero(array == _CR)
-    if len(crs):
-        following = crs + 1
-        if (following >= len(array)).any() or (array[following] != _NEWLINE).any():
-            return None
-        content_ends = ends - (array[np.maximum(ends - 1, 0)] == _CR) * (ends > starts)
-    else:
-        content_ends = ends
-    commas = np.flatnonzero(array == _COMMA)
-    per_line = np.diff(np.searchsorted(commas, content_ends), prepend=0)
-    blank = content_ends == starts
-    right = per_line == n_fields - 1
-    return blank, right
+    per_line = np.diff(np.searchsorted(quotes, ends), prepend=0)
+    return bool((per_line % 2).any())
 
 
-def _without_simple_quotes(data: bytes) -> bytes | None:
-    """The block without its quote characters, if every quoted field is a plain value in quotes.
-
-    `"K","2024-01-05",""` holds the same fields as `K,2024-01-05,`; a quoted field with a comma,
-    a line break or a quote inside needs the careful path (None).
-    """
+def _irregular(data: bytes, header: bytes) -> bool:
+    """Whether the block has a line DuckDB would skip, join or misnumber (see the section's note)."""
+    if data[:1] in (b"\n", b"\r", b" ", b"\t"):
+        return True
     array = np.frombuffer(data, dtype=np.uint8)
-    quotes = np.flatnonzero(array == _QUOTE)
-    if len(quotes) % 2:
-        return None
-    opening, closing = quotes[0::2], quotes[1::2]
-    before = array[np.maximum(opening - 1, 0)]
-    after = array[np.minimum(closing + 1, len(array) - 1)]
-    starts_field = (opening == 0) | (before == _COMMA) | (before == _NEWLINE)
-    ends_field = (closing == len(array) - 1) | (after == _COMMA) | (after == _NEWLINE) | (after == _CR)
-    if not (starts_field.all() and ends_field.all()):
-        return None
-    for separator in (_COMMA, _NEWLINE, _CR):
-        positions = np.flatnonzero(array == separator)
-        if (np.searchsorted(positions, opening) != np.searchsorted(positions, closing)).any():
-            return None
-    return data.replace(b'"', b"")
+    after = array[np.flatnonzero(array[:-1] == _NEWLINE) + 1]  # the first byte of every line but the first
+    if ((after == _NEWLINE) | (after == _CR) | (after == _SPACE) | (after == _TAB)).any():
+        return True
+    returns = data.count(b"\r")
+    if returns and returns != data.count(b"\r\n"):
+        return True
+    if header and header in data:  # the header again (or a line containing it)
+        return True
+    return b'"' in data and _odd_quote_lines(data)
 
 
-def _fast_frame(
-    data: bytes, first_line: int, names: list[str], dtypes: dict[str, Any]
-) -> pd.DataFrame | None:
-    """Parse a regular block with pandas; None when the block needs the careful path."""
-    if b'"' in data:
-        unquoted = _without_simple_quotes(data)
-        if unquoted is None:
-            return None
-        data = unquoted
-    shape = _line_shape(data, len(names))
-    if shape is None:
-        return None
-    blank, right = shape
-    if blank.any() or not right.all():
-        return None
-    frame = pd.read_csv(
-        io.BytesIO(data), header=None, names=names, dtype=dtypes, engine="c",
-        keep_default_na=False, na_filter=False, skip_blank_lines=False, quoting=csv.QUOTE_NONE,
-        index_col=False,
-    )
-    if len(frame) != len(right):
-        return None
-    frame.index = pd.RangeIndex(first_line, first_line + len(frame))
-    return frame
+@dataclass
+class CsvFile:
+    """A CSV file ready for DuckDB's reader: what to read, its columns, and how rows map to lines.
 
-
-def _careful_frame(
-    data: bytes, first_line: int, names: list[str], dtypes: dict[str, Any],
-    report: Callable[[ReadIssue], None],
-) -> pd.DataFrame:
-    """Parse a block line by line with the csv module; report malformed lines, skip blank ones."""
-    text = data.decode("utf-8")
-    lines = text.split("\n")
-    if text.endswith("\n"):
-        lines.pop()
-    keep_lines: list[int] = []
-    records: list[list[str]] = []
-    for offset, raw in enumerate(lines):
-        number = first_line + offset
-        content = raw[:-1] if raw.endswith("\r") else raw
-        if not content.strip():
-            continue
-        try:
-            fields = next(csv.reader([content], strict=True))
-        except csv.Error as exc:
-            report(ReadIssue(f"line {number}", "", "malformed", "",
-                             f"line {number} is not valid CSV ({exc})"))
-            continue
-        if len(fields) != len(names):
-            report(ReadIssue(f"line {number}", "", "field_count", str(len(fields)),
-                             f"line {number} has {len(fields)} fields; the header has {len(names)}"))
-            continue
-        keep_lines.append(number)
-        records.append(fields)
-    frame = pd.DataFrame(records, columns=names, index=pd.Index(keep_lines, dtype="int64"), dtype=object)
-    return frame.astype(dtypes)
-
-
-def _drop_repeated_header(frame: pd.DataFrame, names: list[str],
-                          report: Callable[[ReadIssue], None]) -> pd.DataFrame:
-    suspect = (frame[names[0]] == names[0]).to_numpy(dtype=bool)
-    if not suspect.any():
-        return frame
-    candidates = frame[suspect]
-    repeated = np.ones(len(candidates), dtype=bool)
-    for name in names[1:]:
-        repeated &= (candidates[name] == name).to_numpy()
-    drop = candidates.index[repeated]
-    for line in drop:
-        report(ReadIssue(f"line {line}", "", "repeated_header", "",
-                         f"line {line} repeats the header; files must not be concatenated with headers"))
-    return frame.drop(index=drop) if len(drop) else frame
-
-
-_END: Final = object()
-
-
-def prefetched(items: Iterator[pd.DataFrame], depth: int = 1) -> Generator[pd.DataFrame, None, None]:
-    """`items`, produced by a background thread up to `depth` ahead (reading overlaps the caller's work).
-
-    Exceptions of the producer are raised in the caller; stopping early stops the producer.
+    `path` is the delivered file, or (`kept` not None) a clean UTF-8 copy holding the delivered
+    lines `kept[0], kept[1], ...` as its lines 2, 3, ... `issues` are the problems found on the
+    way (the rest of the file is still read).
     """
-    queue: Queue[tuple[object, BaseException | None]] = Queue(maxsize=depth)
-    stop = threading.Event()
 
-    def put(entry: tuple[object, BaseException | None]) -> bool:
-        while not stop.is_set():
-            try:
-                queue.put(entry, timeout=0.1)
-                return True
-            except Full:
-                continue
-        return False
+    file: DeliveryFile
+    names: list[str]  # the header, in the file's order
+    path: Path
+    compressed: bool
+    kept: array[int] | None = None
+    issues: list[ReadIssue] = field(default_factory=list)
+    data_lines: int = 0  # lines after the header in `path` (all of them records when `kept` is None)
 
-    def produce() -> None:
+    def delivered_line(self, line: int) -> int:
+        """The delivered line number of line `line` of `path`."""
+        if self.kept is None or line < 2:
+            return line
+        return int(self.kept[line - 2])
+
+
+def _encoding_issue(data: bytes, first_line: int, start: int) -> tuple[ReadIssue, str]:
+    """The issue of a block that is not UTF-8 and the encoding to decode the file with."""
+    line = _line_of(data, first_line, start)
+    bad = data[start:start + 1].hex().upper()
+    for codec, name in ENCODINGS:
         try:
-            for item in items:
-                if not put((item, None)):
-                    return
-            put((_END, None))
-        except BaseException as exc:  # handed to the consumer
-            put((_END, exc))
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()
-
-    thread = threading.Thread(target=produce, name="krise-csv-reader", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item, error = queue.get()
-            if item is _END:
-                if error is not None:
-                    raise error
-                return
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        thread.join()
+            data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        return ReadIssue(
+            f"line {line}", "", "encoding", f"0x{bad}",
+            f"the file is not UTF-8 but looks like {name}: byte 0x{bad} on line {line} is not valid "
+            f"UTF-8. The file was read as {name} so that its other problems are listed too; "
+            "save it as UTF-8 (in Excel: \"CSV UTF-8\")",
+        ), codec
+    raise AssertionError("latin-1 decodes every byte")
 
 
-def iter_csv(
-    file: DeliveryFile,
-    columns: Sequence[str],
-    categorical: Collection[str],
-    report: Callable[[ReadIssue], None],
-) -> Iterator[pd.DataFrame]:
-    """Frames of the records of a CSV file, in file order.
+def scan_csv(file: DeliveryFile, columns: Sequence[str], work_dir: Path) -> CsvFile:
+    """Check a CSV file before DuckDB reads it; rewrite it cleanly into `work_dir` when it must be.
 
-    Each frame has the `columns` in that order (text; the `categorical` ones as pandas categoricals)
-    and is indexed by line number. Malformed lines are reported and left out; blank lines are
-    skipped. Raises UnreadableFile (possibly after some frames) when the file cannot be read on.
+    Raises UnreadableFile when the file cannot be read at all (size, gzip damage, NUL bytes, no
+    or a wrong header, another delimiter); other problems are in the result's `issues`.
     """
-    dtypes: dict[str, Any] = {c: ("category" if c in categorical else object) for c in columns}
     names: list[str] | None = None
-    header_line = b""
+    header = b""
+    encoding: str | None = None
+    issues: list[ReadIssue] = []
+    irregular = False
+    lines = 0
     for first_line, block in _line_blocks(file):
         data = block
-        line = first_line
-        if names is None:
+        lines = first_line - 1 + block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+        first = names is None
+        if first:
             if data.startswith(BOM):
                 data = data[len(BOM):]
             end = data.find(b"\n")
-            head = data if end < 0 else data[:end + 1]
-            _check_bytes(head, 1)
-            names = _parse_header(head)
-            header_line = head.rstrip(b"\r\n")
+            header = (data if end < 0 else data[:end]).rstrip(b"\r")
+            if b"\x00" in header:
+                raise _fail("line 1", "nul_byte", "line 1 contains a NUL byte; this is not a text file")
+            try:
+                header_text = header.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                issue, encoding = _encoding_issue(data, 1, exc.start)
+                issues.append(issue)
+                header_text = header.decode(encoding)
+            names = _parse_header(header_text)
+            body = b"" if end < 0 else data[end + 1:]
             if not any(n.strip() for n in names):
-                if end < 0 or not data[end + 1:].strip():
+                if not body.strip():
                     raise _fail("", "empty_file", "the file is empty; it must at least have the header line")
                 raise _fail("line 1", "missing_header", "the first line is empty; it must be the header")
-            issues = _header_issues(names, columns)
-            if issues:
-                raise UnreadableFile(*issues)
-            data = b"" if end < 0 else data[end + 1:]
-            line = 2
-            if not data:
-                continue
-        _check_bytes(data, line)
-        header_again = data.startswith(header_line) or b"\n" + header_line in data
-        frame = _fast_frame(data, line, names, dtypes)
-        if frame is None:
-            frame = _careful_frame(data, line, names, dtypes, report)
-            header_again = True
-        if header_again:
-            frame = _drop_repeated_header(frame, names, report)
-        yield frame if list(frame.columns) == list(columns) else frame[list(columns)]
+            delimiter = _delimiter(names, columns)
+            if delimiter is not None:
+                shown = "TAB" if delimiter == "\t" else delimiter
+                raise _fail("line 1", "delimiter",
+                            f"the file is separated by {DELIMITERS[delimiter]}, not commas: save it as "
+                            "\"CSV UTF-8 (comma delimited)\" (in Excel: File > Save As), or export it with "
+                            "commas from the system", value=shown)
+            header_issues = _header_issues(names, columns)
+            if header_issues:
+                raise UnreadableFile(*header_issues)
+        else:
+            body = data
+        nul = data.find(b"\x00")
+        if nul >= 0:
+            line = _line_of(data, first_line, nul)
+            raise _fail(f"line {line}", "nul_byte", f"line {line} contains a NUL byte; this is not a text file")
+        if encoding is None and not data.isascii():
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                issue, encoding = _encoding_issue(data, first_line, exc.start)
+                issues.append(issue)
+        irregular = irregular or (bool(body) and _irregular(body, header))
     if names is None:
         raise _fail("", "empty_file", "the file is empty; it must at least have the header line")
+    if not irregular and encoding is None:
+        return CsvFile(file, names, file.path, file.compressed, None, issues, lines - 1)
+    return _rewrite(file, names, header, encoding or "utf-8", work_dir, issues)
+
+
+def _parse_header(text: str) -> list[str]:
+    try:
+        return next(csv.reader([text], strict=True), [])
+    except csv.Error as exc:
+        raise _fail("line 1", "malformed", f"the header line cannot be parsed ({exc})") from None
+
+
+def _rewrite(file: DeliveryFile, names: list[str], header: bytes, encoding: str, work_dir: Path,
+             issues: list[ReadIssue]) -> CsvFile:
+    """Copy the lines DuckDB can read to a clean UTF-8 file; report the others."""
+    header_text = header.decode(encoding)
+    kept: array[int] = array("q")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    target = work_dir / f"{file.name}.clean.csv"
+    with target.open("w", encoding="utf-8", newline="\n") as out:
+        out.write(header_text + "\n")
+        for first_line, block in _line_blocks(file):
+            try:
+                text = block.decode("utf-8")
+            except UnicodeDecodeError:
+                text = block.decode(encoding, errors="replace")
+            if first_line == 1:
+                text = text.removeprefix("\ufeff")
+            lines = text.split("\n")
+            if text.endswith("\n"):
+                lines.pop()
+            for offset, raw in enumerate(lines):
+                number = first_line + offset
+                if number == 1:
+                    continue
+                content = raw[:-1] if raw.endswith("\r") else raw
+                if not content.strip():
+                    continue
+                if "\r" in content:
+                    issues.append(ReadIssue(f"line {number}", "", "malformed", "",
+                                            f"line {number} is not valid CSV (a line break inside the line)"))
+                elif content.count('"') % 2:
+                    issues.append(ReadIssue(f"line {number}", "", "malformed", "",
+                                            f"line {number} is not valid CSV (a quote is not closed)"))
+                elif content == header_text:
+                    issues.append(ReadIssue(f"line {number}", "", "repeated_header", "",
+                                            f"line {number} repeats the header; files must not be "
+                                            "concatenated with headers"))
+                else:
+                    out.write(content + "\n")
+                    kept.append(number)
+    return CsvFile(file, names, target, False, kept, issues, len(kept))
+
+
+def read_csv_sql(csv_file: CsvFile, rejects: str | None) -> str:
+    """A DuckDB `read_csv(...)` of every column as text; bad lines go to the table `rejects`
+    (None: a bad line is an error)."""
+    columns = ", ".join(f"'{_sql_text(n)}': 'VARCHAR'" for n in csv_file.names)
+    path = _sql_text(str(csv_file.path.resolve()))  # a view may read it later, from another folder
+    errors = (f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{rejects}_scan', "
+              "rejects_limit = 0" if rejects else "ignore_errors = false")
+    return (
+        f"read_csv('{path}', header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+        f"columns = {{{columns}}}, compression = '{'gzip' if csv_file.compressed else 'none'}', "
+        f"max_line_size = {MAX_LINE_BYTES}, {errors})"
+    )
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def field_count(csv_line: str) -> int:
+    """The number of fields of a line as DuckDB's rejects quote it."""
+    try:
+        return len(next(csv.reader([csv_line.strip("\r\n")]), []))
+    except csv.Error:
+        return csv_line.count(",") + 1

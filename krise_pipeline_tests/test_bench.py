@@ -21,7 +21,7 @@ from krise_sample import generate
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench" / "run.py"
-STAGES = ("validate", "load", "scan", "aggregate", "publish", "exports", "data_total", "end_to_end")
+STAGES = ("plain_read", "validate", "load", "scan", "aggregate", "publish", "exports", "data_total", "end_to_end")
 
 
 def load_bench() -> ModuleType:
@@ -74,13 +74,16 @@ def test_bench_prints_a_row_per_stage_and_the_summary(tmp_path: Path) -> None:
     summary = lines[-1]
     assert re.fullmatch(
         r"scale=0\.05x validate_s=\d+\.\d\d aggregate_s=\d+\.\d\d total_s=\d+\.\d\d peak_gib=\d+\.\d\d "
-        r"agg_vs_scan=\d+\.\d\d", summary), summary
+        r"agg_vs_scan=\d+\.\d\d plain_read_s=\d+\.\d\d vs_plain_read=\d+\.\d\d", summary), summary
     assert sum(line.startswith("scale=") for line in lines) == 1
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["summary"] == summary
     assert [r["stage"] for r in results["rows"]] == list(STAGES)
     aggregate = next(r for r in results["rows"] if r["stage"] == "aggregate")
     assert "cell_aggregates" in aggregate["steps"]
+    total = next(r for r in results["rows"] if r["stage"] == "data_total")
+    plain = next(r for r in results["rows"] if r["stage"] == "plain_read")
+    assert total["vs_plain_read"] == pytest.approx(total["seconds"] / plain["seconds"])
     assert not (tmp_path / "work").exists()
 
 
@@ -157,3 +160,25 @@ def test_every_unsuppressed_count_at_ten_x(ten_x: tuple[Path, duckdb.DuckDBPyCon
     assert len(shown) >= 6 and (shown.n_records > 10_000).any()
     diff = shown[(shown.n_records != shown.n_records_ref) | (shown.n_persons != shown.n_persons_ref)]
     assert diff.empty, diff.head(20).to_string()
+
+
+def test_compare_publications_finds_every_changed_table(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("krise_compare", REPO / "bench" / "compare_publications.py")
+    assert spec is not None and spec.loader is not None
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    paths = []
+    for name, shares in (("old", [(2024, 0.5), (2023, 0.25)]), ("new", [(2023, 0.25), (2024, 0.5)])):
+        path = tmp_path / f"{name}.duckdb"
+        with duckdb.connect(str(path)) as con:
+            con.execute("CREATE TABLE service_shares (year INTEGER, share DOUBLE)")
+            con.executemany("INSERT INTO service_shares VALUES (?, ?)", shares)
+            con.execute("CREATE TABLE releases (year INTEGER, built_at VARCHAR)")
+            con.execute("INSERT INTO releases VALUES (2024, ?)", [name])  # build time: not compared
+        paths.append(path)
+    assert compare.compare(*paths) == []
+    with duckdb.connect(str(paths[1])) as con:
+        con.execute("UPDATE service_shares SET share = 0.75 WHERE year = 2023")
+        con.execute("CREATE TABLE extra (x INTEGER)")
+    assert compare.compare(*paths) == ["tables differ: only old [], only new ['extra']",
+                                       "service_shares: (2, 2) rows, 2 rows differ"]

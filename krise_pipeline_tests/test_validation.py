@@ -20,8 +20,18 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from krise_pipeline import codebook, contract, reading
-from krise_pipeline.validation import MAX_LISTED, Problem, format_report, summarise, validate_delivery
+from krise_pipeline import cli, codebook, contract, reading
+from krise_pipeline.validation import (
+    MAX_LISTED,
+    Problem,
+    check_delivery,
+    format_report,
+    messages,
+    report,
+    rules,
+    summarise,
+    validate_delivery,
+)
 from krise_pipeline.validation.problems import format_problem
 from krise_pipeline_tests.deliveries import (
     Formula,
@@ -140,13 +150,12 @@ def test_valid_delivery_fills_the_typed_tables(tmp_path: Path) -> None:
         ("KS001", "tilbud_beboere", "inntakssamtale", "menn"),
     ]
     assert con.execute("SELECT DISTINCT year FROM staging.senter_svar").fetchall() == [(YEAR,)]
-    # validating again replaces the year's rows; other years and the working tables are untouched/gone
-    con.execute("INSERT INTO staging.dagsbesok SELECT 2023, * EXCLUDE (year) FROM staging.dagsbesok")
+    # validating again replaces the delivery's rows (a staging schema holds one delivery)
+    con.execute("INSERT INTO staging.sentreskjema SELECT 2023, * EXCLUDE (year) FROM staging.sentreskjema")
     assert validate(year_dir, con) == []
-    assert con.execute("SELECT year, count(*) FROM staging.dagsbesok GROUP BY year ORDER BY year").fetchall() \
-        == [(2023, 3), (YEAR, 3)]
-    assert [d for (d,) in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()
-            if d.startswith("krise_validation")] == []
+    assert con.execute("SELECT year, count(*) FROM staging.dagsbesok GROUP BY year").fetchall() == [(YEAR, 3)]
+    assert con.execute("SELECT year, count(*) FROM staging.sentreskjema GROUP BY year ORDER BY year").fetchall() \
+        == [(2023, 2), (YEAR, 2)]
 
 
 def test_gzip_bom_crlf_quotes_and_blank_lines_are_accepted(tmp_path: Path) -> None:
@@ -654,3 +663,124 @@ def test_a_gzip_bomb_stops_at_the_size_limit(tmp_path: Path, monkeypatch: pytest
         out.write(b"\n" * (8 * 1024**2))
     (year_dir / f"{VISITS}.gz").write_bytes(buffer.getvalue())
     assert_one(validate(year_dir), f"{VISITS}.gz", "", "", "too_large")
+
+
+# --- the report a supplier can act on ---------------------------------------------------------
+
+
+def last_years_rows() -> dict[str, list[dict[str, Any]]]:
+    """The base delivery as if it were last year's: every stay in 2023, every visit in 2023."""
+    rows = base_rows()
+    for kind in ("adults", "children"):
+        for row in rows[kind]:
+            row.update(innflyttet="2023-03-01", utflyttet="2023-03-20")
+    for row in rows["visits"]:
+        row.update(dato="2023-05-02")
+    return rows
+
+
+def test_last_years_files_in_a_new_years_folder(tmp_path: Path) -> None:
+    result = check_delivery(write_rows(tmp_path / str(YEAR), last_years_rows()), duckdb.connect())
+    for file in (ADULTS, CHILDREN):
+        mine = [p for p in result.problems if p.file == file]
+        # one problem per row, naming the column and a readable rule (never the model)
+        assert [(p.location, p.column, p.rule, p.value) for p in mine] == [
+            ("line 2", "utflyttet", "not_in_year", "2023-03-20"), ("line 3", "utflyttet", "not_in_year", "2023-03-20"),
+        ]
+        assert all(p.message == "utflyttet is before 1 Jan 2024, so the stay does not overlap 2024" for p in mine)
+    assert [(p.location, p.column, p.rule) for p in result.problems if p.file == VISITS] == [
+        ("line 2", "dato", "not_in_year"), ("line 3", "dato", "not_in_year"), ("line 4", "dato", "not_in_year"),
+    ]
+    summaries = {(s.file, s.column, s.rule): (s.count, s.first, s.last) for s in result.summaries}
+    assert summaries == {
+        (ADULTS, "utflyttet", "not_in_year"): (2, 2, 3),
+        (CHILDREN, "utflyttet", "not_in_year"): (2, 2, 3),
+        (VISITS, "dato", "not_in_year"): (3, 2, 4),
+    }
+    (adult,) = [s for s in result.summaries if s.file == ADULTS]
+    assert report.summary_sentence(adult, YEAR) == (
+        "2 opphold i beboere_opphold.csv linje 2-3 slutter før 1. januar 2024: er dette fjorårets fil?")
+
+
+def test_summary_counts_beyond_the_listed_problems(tmp_path: Path) -> None:
+    n = MAX_LISTED + 30
+    adults = [adult_stay(opphold_id=f"O{i}", person_id=f"P{i}", utflyttet="2023-12-31", innflyttet="2023-12-01")
+              for i in range(n)]
+    adults.insert(10, adult_stay(opphold_id="OK", person_id="PK"))
+    result = check_delivery(deliver(tmp_path, adults=adults), duckdb.connect())
+    (summary,) = result.summaries
+    assert (summary.count, summary.first, summary.last) == (n, 2, n + 2)
+    assert len(result.problems) == MAX_LISTED + 1  # the listed ones and the "more" line
+    assert "line 12" not in {p.location for p in result.problems}  # the valid stay
+
+
+def test_every_rule_has_one_name_and_sentence_whatever_the_order(tmp_path: Path) -> None:
+    files = [ADULTS, CHILDREN, VISITS]
+
+    def described(order: list[str]) -> dict[str, list[tuple[str, str, str, str, str]]]:
+        built = {file: rules.file_rules(file, YEAR) for file in order}
+        return {file: sorted((r.rule, r.column, messages.message(file, r.rule, r.column, YEAR),
+                              report.RULE_NAMES[r.rule], report.sentence(file, r.rule, r.column, YEAR))
+                             for r in rs) for file, rs in built.items()}
+
+    forward, backward = described(files), described(list(reversed(files)))
+    assert forward == backward
+    for file, entries in forward.items():
+        for rule, column, english, name, bokmal in entries:
+            assert "breaks rule" not in english and name != rule, (file, rule, column)
+            assert column in english and column in bokmal, (file, rule, column)
+    stay = {(r, c): e for r, c, e, *_ in forward[CHILDREN]}
+    assert stay[("not_in_year", "utflyttet")] == "utflyttet is before 1 Jan 2024, so the stay does not overlap 2024"
+
+
+def test_a_semicolon_file_is_one_problem_with_the_fix(tmp_path: Path) -> None:
+    year_dir = deliver(tmp_path)
+    (year_dir / ADULTS).write_bytes(csv_bytes(contract.ADULT_COLUMNS, base_rows()["adults"]).replace(b",", b";"))
+    p = assert_one(validate(year_dir), ADULTS, "line 1", "", "delimiter", ";")
+    assert "semicolons" in p.message and "comma" in p.message
+
+
+def test_a_windows_1252_file_is_read_and_its_other_problems_reported(tmp_path: Path) -> None:
+    year_dir = deliver(tmp_path)
+    rows = base_rows()["adults"]
+    rows[1]["person_id"] = "Bodø"
+    rows[0]["innflyttet"] = "01.03.2024"
+    (year_dir / ADULTS).write_bytes(csv_bytes(contract.ADULT_COLUMNS, rows).decode().encode("cp1252"))
+    problems = validate(year_dir)
+    assert [(p.file, p.location, p.column, p.rule, p.value) for p in problems] == [
+        (ADULTS, "line 3", "", "encoding", "0xF8"),
+        (ADULTS, "line 2", "innflyttet", "date", "01.03.2024"),
+    ]
+    assert "Windows-1252" in problems[0].message
+
+
+def test_report_file_for_the_supplier(tmp_path: Path) -> None:
+    rows = last_years_rows()
+    rows["adults"][0]["kjonn"] = "X"
+    year_dir = write_rows(tmp_path / str(YEAR), rows)
+    out, err = io.StringIO(), io.StringIO()
+    target = tmp_path / "rapport.xlsx"
+    assert cli.main(["validate", str(year_dir), "--report", str(target)], out, err) == 1
+    assert "Summary by file and rule:" in err.getvalue()
+    assert "2 x rule not_in_year in beboere_opphold.csv lines 2-3, column utflyttet: is this last year's file?" \
+        in err.getvalue()
+    wb = load_workbook(target, read_only=True)
+    summary = [list(r) for r in wb["Oppsummering"].iter_rows(values_only=True)]
+    assert summary[2] == ["Fil", "Regel", "Regel-id", "Kolonne", "Antall", "Første linje/rad", "Siste linje/rad",
+                          "Oppsummering", "Hva du gjør"]
+    by_rule = {(r[0], r[2], r[3]): r for r in summary[3:]}
+    adult = by_rule[(ADULTS, "not_in_year", "utflyttet")]
+    assert adult[1] == "Utenfor året" and adult[4:7] == [2, 2, 3]
+    assert adult[7] == "2 opphold i beboere_opphold.csv linje 2-3 slutter før 1. januar 2024: er dette fjorårets fil?"
+    assert by_rule[(ADULTS, "code_list", "kjonn")][4] == 1
+    problems = [list(r) for r in wb["Problemer"].iter_rows(values_only=True)]
+    assert problems[2] == ["Fil", "Linje/celle", "Kolonne", "Regel", "Regel-id", "Verdi", "Hva er galt",
+                           "Hva du gjør"]
+    assert [ADULTS, "linje 2", "kjonn", "Ukjent kode", "code_list", "X", "kjonn må være en av K, M, A, U",
+            "Bruk en av kodene i leveransebeskrivelsen."] in problems
+    assert sum(1 for r in problems[3:] if r[0] == CHILDREN) == 2
+    html_path = tmp_path / "rapport.html"
+    assert cli.main(["validate", str(year_dir), "--report", str(html_path)], io.StringIO(), io.StringIO()) == 1
+    page = html_path.read_text(encoding="utf-8")
+    assert '<html lang="nb">' in page and "er dette fjorårets fil?" in page and "Hva du gjør" in page
+    assert cli.main(["validate", str(year_dir), "--report", str(tmp_path / "r.txt")], io.StringIO(), err) == 2

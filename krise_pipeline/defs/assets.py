@@ -141,20 +141,18 @@ def validated_delivery(
     written to the validated tables. The report names file, row or cell, column, rule and value.
     """
     year = int(context.partition_key)
-    staging = f"staging_{year}"
     with _warehouse(settings, warehouse_db) as con:
-        con.execute(f"DROP SCHEMA IF EXISTS {staging} CASCADE")
-        problems = validation.validate_delivery(settings.year_dir(year), con, staging)
-        if problems:
-            con.execute(f"DROP SCHEMA IF EXISTS {staging} CASCADE")
-            report = validation.format_report(problems, settings.year_dir(year))
+        result = validation.stage_delivery(con, settings.year_dir(year), year)
+        if result:
+            report = validation.format_with_summary(result, settings.year_dir(year))
             context.log.error(report)
             raise dg.Failure(
                 description=report,
-                metadata={"problems": len(problems), "problems_by_rule": validation.summarise(problems)},
+                metadata={"problems": sum(s.count for s in result.summaries),
+                          "problems_by_rule": validation.summarise(result.problems)},
                 allow_retries=False,
             )
-        warehouse.promote_year(con, staging, year)
+        warehouse.promote_year(con, validation.staging_schema(year), year)
         for table in sqlfiles.VALIDATED_TABLES:
             meta = table_metadata(con, f"validated.{table}")
             row = con.execute(f"SELECT count(*) FROM validated.{table} WHERE year = ?", [year]).fetchone()

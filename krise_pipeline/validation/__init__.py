@@ -1,13 +1,15 @@
 """Reading and validation of one year's delivery (contract section 1).
 
-`validate_delivery` checks the four files of a year folder against the contract (pandera models
-for the rows of each file, DuckDB SQL for the rules over whole files and across files), reports
-every problem with the supplier's file, row or cell, column, rule and value, and fills the typed
-tables of a schema. `format_report` is the text shown to people; `summarise` counts by file and
-rule.
+`check_delivery` checks the four files of a year folder against the contract (a pandera model for
+the survey sheet; DuckDB reads the CSV files and SQL runs their rules, over each file and across
+files), reports every problem with the supplier's file, row or cell, column, rule and value, sums
+them up per file and rule (count and line range), and fills the typed tables of a schema.
+`format_report` is the text shown to people; `summarise` counts by file and rule.
 """
 
-from krise_pipeline.validation.delivery import validate_delivery
-from krise_pipeline.validation.problems import MAX_LISTED, Problem, format_report, summarise
+from krise_pipeline.validation.delivery import check_delivery, stage_delivery, staging_schema, validate_delivery
+from krise_pipeline.validation.problems import MAX_LISTED, Problem, Report, Summary, format_report, summarise
+from krise_pipeline.validation.report import format_with_summary, write_report
 
-__all__ = ["MAX_LISTED", "Problem", "format_report", "summarise", "validate_delivery"]
+__all__ = ["MAX_LISTED", "Problem", "Report", "Summary", "check_delivery", "format_report", "format_with_summary",
+           "stage_delivery", "staging_schema", "summarise", "validate_delivery", "write_report"]

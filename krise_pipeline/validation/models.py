@@ -1,21 +1,20 @@
-"""Row-level rules of the delivery files as pandera models (contract sections 1.1-1.5).
+"""Row-level rules of the centre survey as a pandera model (contract section 1.1).
 
-A frame holds a file's text as delivered: one text column per contract column (pandas categoricals
-for the low-cardinality columns of the CSV files), indexed by the supplier's row (CSV line number
-or sheet row). The reporting year is `frame.attrs["year"]`.
+The survey sheet is small, so it is checked in pandas: a frame holds the sheet's text as
+delivered, one text column per contract column, indexed by the sheet row. The reporting year is
+`frame.attrs["year"]`. (The stays and visits are checked by SQL where DuckDB read them: see
+`rules` and `records`.)
 
 Every check is named after its rule: "<rule>" for a check of one column, "<rule>/<column>" for a
-check of one column that needs other columns of the row, and "<rule>" for a check of the survey
-that returns one result per cell. Checks evaluate a rule once per distinct value where they can,
-which keeps a chunk of a million rows at a fraction of a second.
+check of one column that needs other columns of the row, and "<rule>" for a check that returns
+one result per cell.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, Final
 
 import numpy as np
@@ -31,7 +30,6 @@ FLAG_VALUES: Final = ("0", "1", "")
 N_FAILURE_CASES: Final = MAX_LISTED + 1
 _SENTER_ID = re.compile(r"KS[0-9]{3}")
 _KOMMUNE_NR = re.compile(r"[0-9]{4}")
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 # --- vectorised helpers ------------------------------------------------------------------------
@@ -56,23 +54,6 @@ def per_value(series: pd.Series, ok: Callable[[str], bool]) -> pd.Series:
     return pd.Series(values_ok(series, ok), index=series.index)
 
 
-def iso_day(text: str) -> int:
-    """The ordinal day of a YYYY-MM-DD date that exists; 0 for anything else."""
-    if not _ISO_DATE.fullmatch(text):
-        return 0
-    try:
-        return date(int(text[:4]), int(text[5:7]), int(text[8:])).toordinal()
-    except ValueError:
-        return 0
-
-
-def day_numbers(series: pd.Series) -> np.ndarray:
-    """Ordinal day of every value (0 when empty or not a date)."""
-    codes, values = _codes(series)
-    table = np.array([iso_day(str(v)) for v in values] + [0], dtype=np.int64)
-    return table[codes]
-
-
 def non_empty(series: pd.Series) -> pd.Series:
     """Whether each value is not the empty text."""
     if isinstance(series.dtype, pd.CategoricalDtype):
@@ -84,26 +65,6 @@ def is_value(series: pd.Series, value: str) -> np.ndarray:
     return (series == value).to_numpy(dtype=bool)
 
 
-def whole_number_in(low: int, high: int) -> Callable[[str], bool]:
-    def ok(text: str) -> bool:
-        return 0 < len(text) <= 4 and text.isascii() and text.isdigit() and low <= int(text) <= high
-
-    return ok
-
-
-def _year_bounds(frame: pd.DataFrame) -> tuple[int, int]:
-    year = int(frame.attrs["year"])
-    return date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal()
-
-
-def _is_flag(text: str) -> bool:
-    return text in FLAG_VALUES
-
-
-def _result(frame: pd.DataFrame, ok: np.ndarray) -> pd.Series:
-    return pd.Series(ok, index=frame.index)
-
-
 def column_check(*columns: str, rule: str) -> Any:
     """Decorator: a check of each of `columns` alone, named by its rule."""
     return pa.check(*columns, name=rule, ignore_na=False, n_failure_cases=N_FAILURE_CASES)
@@ -113,210 +74,11 @@ def row_check(rule: str, column: str, ok: Callable[[pd.DataFrame], np.ndarray]) 
     """A check of `column` that needs other columns of the row; `ok` gives one result per row."""
 
     def check(cls: Any, frame: pd.DataFrame) -> pd.Series:
-        return _result(frame, ok(frame))
+        return pd.Series(ok(frame), index=frame.index)
 
     check.__name__ = f"{rule}__{column}"
     return pa.dataframe_check(check, name=f"{rule}/{column}", ignore_na=False,
                               n_failure_cases=N_FAILURE_CASES)
-
-
-def with_help_rules(help_columns: Sequence[str]) -> Callable[[type[pa.DataFrameModel]], type[pa.DataFrameModel]]:
-    """Class decorator: the help columns are 0/1, all empty exactly when `reservert` is 1."""
-
-    def rules(column: str) -> dict[str, Any]:
-        def reserved(frame: pd.DataFrame) -> np.ndarray:
-            return is_value(frame["reservert"], "1")
-
-        def not_reserved(frame: pd.DataFrame) -> np.ndarray:
-            return is_value(frame["reservert"], "0") | is_value(frame["reservert"], "")
-
-        def must_be_empty(frame: pd.DataFrame) -> np.ndarray:
-            return ~(reserved(frame) & ~is_value(frame[column], ""))
-
-        def required(frame: pd.DataFrame) -> np.ndarray:
-            return ~(not_reserved(frame) & is_value(frame[column], ""))
-
-        def flag(frame: pd.DataFrame) -> np.ndarray:
-            return reserved(frame) | values_ok(frame[column], _is_flag)
-
-        return {
-            f"must_be_empty__{column}": row_check("must_be_empty", column, must_be_empty),
-            f"required__{column}": row_check("required", column, required),
-            f"flag__{column}": row_check("flag", column, flag),
-        }
-
-    def decorate(model: type[pa.DataFrameModel]) -> type[pa.DataFrameModel]:
-        for column in help_columns:
-            for name, check in rules(column).items():
-                setattr(model, name, check)
-        return model
-
-    return decorate
-
-
-# --- the stays and visits ----------------------------------------------------------------------
-
-
-def _stay_date_order(frame: pd.DataFrame) -> np.ndarray:
-    inn, ut = day_numbers(frame["innflyttet"]), day_numbers(frame["utflyttet"])
-    return ~((inn > 0) & (ut > 0) & (ut < inn))
-
-
-def _stay_starts_in_time(frame: pd.DataFrame) -> np.ndarray:
-    _, last = _year_bounds(frame)
-    return day_numbers(frame["innflyttet"]) <= last  # 0 (not a date) passes: reported as "date"
-
-
-def _stay_ends_in_time(frame: pd.DataFrame) -> np.ndarray:
-    first, _ = _year_bounds(frame)
-    ut = day_numbers(frame["utflyttet"])
-    return (ut == 0) | (ut >= first)
-
-
-def _visit_in_year(frame: pd.DataFrame) -> np.ndarray:
-    first, last = _year_bounds(frame)
-    day = day_numbers(frame["dato"])
-    return (day == 0) | ((day >= first) & (day <= last))
-
-
-Text = Series[pd.CategoricalDtype]
-"""A low-cardinality text column, read as a pandas categorical."""
-Ids = Series[object]
-"""A high-cardinality text column (identifiers), read as Python strings."""
-
-
-class _Stays(pa.DataFrameModel):
-    """What adult and child stays have in common."""
-
-    opphold_id: Ids
-    senter_id: Text
-    kjonn: Text
-    alder: Text
-    innflyttet: Text
-    utflyttet: Text
-    forste_opphold_i_aret: Text
-    reservert: Text
-
-    @column_check("opphold_id", "senter_id", "innflyttet", rule="required")
-    def _required(cls, series: pd.Series) -> pd.Series:
-        return non_empty(series)
-
-    @column_check("senter_id", rule="pattern")
-    def _senter_id(cls, series: pd.Series) -> pd.Series:
-        return per_value(series, lambda v: v == "" or bool(_SENTER_ID.fullmatch(v)))
-
-    @column_check("innflyttet", rule="date")
-    def _innflyttet(cls, series: pd.Series) -> pd.Series:
-        return per_value(series, lambda v: v == "" or iso_day(v) > 0)
-
-    @column_check("utflyttet", rule="date")
-    def _utflyttet(cls, series: pd.Series) -> pd.Series:
-        return per_value(series, lambda v: v == "" or iso_day(v) > 0)
-
-    @column_check("forste_opphold_i_aret", "reservert", rule="flag")
-    def _flags(cls, series: pd.Series) -> pd.Series:
-        return per_value(series, _is_flag)
-
-    date_order = row_check("date_order", "utflyttet", _stay_date_order)
-    starts_in_time = row_check("not_in_year", "innflyttet", _stay_starts_in_time)
-    ends_in_time = row_check("not_in_year", "utflyttet", _stay_ends_in_time)
-
-    class Config:
-        strict = True
-        coerce = False
-
-
-@with_help_rules(contract.ADULT_HELP)
-class BeboereOpphold(_Stays):
-    """beboere_opphold.csv: one row per stay of an adult resident (contract 1.2)."""
-
-    person_id: Ids
-    inntakssamtale: Text
-    kartlegging_hjelpebehov: Text
-    kartlegging_trusler_senter: Text
-    kartlegging_trusler_andre: Text
-    plan_under_opphold: Text
-    plan_etter_opphold: Text
-
-    @column_check("person_id", rule="required")
-    def _person_required(cls, series: pd.Series) -> pd.Series:
-        return non_empty(series)
-
-    @column_check("kjonn", rule="code_list")
-    def _kjonn(cls, series: pd.Series) -> pd.Series:
-        return per_value(series, lambda v: v in contract.ADULT_KJONN)
-
-    @column_check("alder", rule="range")
-    def _alder(cls, series: pd.Series) -> pd.Series:
-        adult = whole_number_in(18, 110)
-        return per_value(series, lambda v: v == "" or adult(v))
-
-
-@with_help_rules(contract.CHILD_HELP)
-class BarnOpphold(_Stays):
-    """barn_opphold.csv: one row per stay of a child (contract 1.3)."""
-
-    barn_id: Ids
-    velkomstsamtale: Text
-    kartlegging_hjelpebehov: Text
-    kartlegging_trusler_senter: Text
-    kartlegging_trusler_andre: Text
-    plan_under_opphold: Text
-
-    @column_check("barn_id", "alder", rule="required")
-    def _child_required(cls, series: pd.Series) -> pd.Series:
-        return non_empty(series)
-
-    @column_check("kjonn", rule="code_list")
-    def _kjonn(cls, series: pd.Series) -> pd.Series:
-        return per_value(series, lambda v: v in contract.CHILD_KJONN)
-
-    @column_check("alder", rule="range")
-    def _alder(cls, series: pd.Series) -> pd.Series:
-        child = whole_number_in(0, 17)
-        return per_value(series, lambda v: v == "" or child(v))
-
-
-@with_help_rules(contract.VISIT_HELP)
-class Dagsbesok(pa.DataFrameModel):
-    """dagsbesok.csv: one row per day visit (contract 1.4)."""
-
-    besok_id: Ids
-    person_id: Ids
-    senter_id: Text
-    kjonn: Text
-    dato: Text
-    forste_besok_i_aret: Text
-    reservert: Text
-    kartlegging_hjelpebehov: Text
-    kartlegging_trusler_senter: Text
-    kartlegging_trusler_andre: Text
-
-    @column_check("besok_id", "person_id", "senter_id", "dato", rule="required")
-    def _required(cls, series: pd.Series) -> pd.Series:
-        return non_empty(series)
-
-    @column_check("senter_id", rule="pattern")
-    def _senter_id(cls, series: pd.Series) -> pd.Series:
-        return per_value(series, lambda v: v == "" or bool(_SENTER_ID.fullmatch(v)))
-
-    @column_check("kjonn", rule="code_list")
-    def _kjonn(cls, series: pd.Series) -> pd.Series:
-        return per_value(series, lambda v: v in contract.ADULT_KJONN)
-
-    @column_check("dato", rule="date")
-    def _dato(cls, series: pd.Series) -> pd.Series:
-        return per_value(series, lambda v: v == "" or iso_day(v) > 0)
-
-    @column_check("forste_besok_i_aret", "reservert", rule="flag")
-    def _flags(cls, series: pd.Series) -> pd.Series:
-        return per_value(series, _is_flag)
-
-    in_year = row_check("not_in_year", "dato", _visit_in_year)
-
-    class Config:
-        strict = True
-        coerce = False
 
 
 # --- the centre survey -------------------------------------------------------------------------

@@ -42,6 +42,35 @@ def shown_value(value: object) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class Summary:
+    """All problems of one kind in one file: how many, and the first and last line or row."""
+
+    file: str
+    column: str
+    rule: str
+    count: int
+    first: int | None  # line (CSV) or sheet row (survey); None for problems of the whole file
+    last: int | None
+
+
+@dataclass
+class Report:
+    """What validation found: the listed problems and a summary per file, column and rule."""
+
+    problems: list[Problem]
+    summaries: list[Summary]
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+
+def line_of(location: str) -> int | None:
+    """The line (CSV) or sheet row (survey) of a location; None for the whole file."""
+    key = _location_key(location)
+    return key[1] if key[0] == 1 else None
+
+
 class ProblemLog:
     """Collects problems; lists at most MAX_LISTED per (file, column, rule) and counts the rest."""
 
@@ -49,7 +78,14 @@ class ProblemLog:
         self._max_listed = max_listed
         self._listed: list[Problem] = []
         self._counts: Counter[tuple[str, str, str]] = Counter()
+        self._ranges: dict[tuple[str, str, str], tuple[int, int]] = {}
         self._lock = threading.Lock()
+
+    def _widen(self, key: tuple[str, str, str], first: int | None, last: int | None) -> None:
+        if first is None or last is None:
+            return
+        lo, hi = self._ranges.get(key, (first, last))
+        self._ranges[key] = (min(lo, first), max(hi, last))
 
     def __bool__(self) -> bool:
         return bool(self._counts)
@@ -59,7 +95,9 @@ class ProblemLog:
 
     def add(self, problem: Problem) -> None:
         key = (problem.file, problem.column, problem.rule)
+        line = line_of(problem.location)
         with self._lock:
+            self._widen(key, line, line)
             self._counts[key] += 1
             if self._counts[key] <= self._max_listed:
                 self._listed.append(problem)
@@ -69,6 +107,21 @@ class ProblemLog:
         if count > 0:
             with self._lock:
                 self._counts[(file, column, rule)] += count
+
+    def add_range(self, file: str, column: str, rule: str, first: int, last: int) -> None:
+        """Widen the line range of a kind of problem to include first..last."""
+        with self._lock:
+            self._widen((file, column, rule), first, last)
+
+    def summaries(self) -> list[Summary]:
+        out = []
+        for key, count in self._counts.items():
+            first, last = self._ranges.get(key, (None, None))
+            out.append(Summary(*key, count, first, last))
+        return sorted(out, key=lambda s: (s.file, s.rule, s.column))
+
+    def report(self) -> Report:
+        return Report(self.problems(), self.summaries())
 
     def wants(self, file: str, column: str, rule: str) -> bool:
         """Whether another problem of this kind would still be listed."""
