@@ -38,7 +38,7 @@ browser:
 
 ## test-fast: lint, types and the tiers without subprocesses or browsers (unit, sql, assets, wiring)
 test-fast: $(STAMP_DEV) lint typecheck
-	$(BIN)/python -m pytest -m "unit or sql or assets or wiring"
+	$(BIN)/python -m pytest -n auto -m "unit or sql or assets or wiring"
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check krise_pipeline krise_sample krise_pipeline_tests bench
@@ -47,7 +47,7 @@ typecheck: $(STAMP_DEV)
 	$(BIN)/mypy krise_pipeline krise_sample
 
 pytest: $(STAMP_DEV)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 ## dev: the Dagster UI on http://localhost:3000, on the project's instance (.dagster_home/ or $DAGSTER_HOME)
 dev: $(STAMP_RUN)
