@@ -124,3 +124,19 @@ def build_table(con: duckdb.DuckDBPyConnection, acknowledged: list[Acknowledgeme
     if rows:
         con.executemany(f"INSERT INTO {target} VALUES ({', '.join('?' * 9)})", rows)
     return len(rows)
+
+
+@dataclass(frozen=True)
+class WarningResult:
+    open_rows: list[dict[str, object]]
+    acknowledged: list[dict[str, object]]
+    years: list[int] | None  # the years compared (None = every year)
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, check: str, acknowledged: list[Acknowledgement], *,
+             recheck_published: bool) -> WarningResult:
+    """A warning check as the asset check and `diff` both run it: draft years only unless asked,
+    acknowledged rows set apart with their note."""
+    years = None if recheck_published else quality.draft_years(con)
+    open_rows, acked = split(check, quality.WARNING_RULES[check](con, years=years).rows, acknowledged)
+    return WarningResult(open_rows, acked, years)

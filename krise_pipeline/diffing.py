@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,12 +14,6 @@ if TYPE_CHECKING:
     from krise_pipeline.defs.resources import KriseSettings
     from krise_pipeline.runner import RunOutcome
 
-WARNING_RULES: dict[str, Callable[..., quality.Finding]] = {
-    "share_moves_over_10_points": quality.share_jumps,
-    "centre_count_moves_over_5": quality.centre_count_jumps,
-    "population_moves_over_30_percent": quality.population_count_jumps,
-    "item_disappeared": quality.disappearing_items,
-}
 
 
 class ReleaseRefused(RuntimeError):
@@ -50,13 +43,12 @@ def _published_files(publication: Path) -> dict[int, dict[str, str]]:
 
 def failing_warnings(con: duckdb.DuckDBPyConnection, settings: KriseSettings) -> list[str]:
     acknowledged = acknowledgements.read(settings.acknowledgements_csv)
-    years = None if settings.recheck_published else quality.draft_years(con)
     lines = []
-    for name, rule in WARNING_RULES.items():
-        open_rows, _ = acknowledgements.split(name, rule(con, years=years).rows, acknowledged)
-        if open_rows:
-            lines.append(f"  WARNING {name}: {len(open_rows)} failing")
-            lines += [f"    {reports.labelled(r)}" for r in open_rows[:5]]
+    for name in quality.WARNING_RULES:
+        result = acknowledgements.evaluate(con, name, acknowledged, recheck_published=settings.recheck_published)
+        if result.open_rows:
+            lines.append(f"  WARNING {name}: {len(result.open_rows)} failing")
+            lines += [f"    {reports.labelled(r)}" for r in result.open_rows[:5]]
     return lines
 
 

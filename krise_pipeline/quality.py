@@ -7,6 +7,7 @@ rules stop the publication, warning rules compare a year with the year before.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -188,6 +189,15 @@ WARNING_KEYS: dict[str, tuple[str, ...]] = {
     "centre_count_moves_over_5": ("question", "item", "target_group"),
     "population_moves_over_30_percent": ("population",),
     "item_disappeared": ("question", "item", "target_group"),
+}
+
+
+# name -> rule of every warning check (each takes the years to compare; None = every year)
+WARNING_RULES: dict[str, Callable[..., Finding]] = {
+    "share_moves_over_10_points": share_jumps,
+    "centre_count_moves_over_5": centre_count_jumps,
+    "population_moves_over_30_percent": population_count_jumps,
+    "item_disappeared": disappearing_items,
 }
 
 

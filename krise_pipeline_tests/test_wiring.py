@@ -128,3 +128,11 @@ def test_the_warehouse_connection_is_closed_when_a_step_fails(tmp_path: Path) ->
     (tmp_path / "krise.duckdb").unlink()  # a wiped warehouse: the next connection sees the new, empty file
     with db.get_connection() as con:
         assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchone() == (0,)
+
+
+def test_every_warning_check_has_one_rule_and_one_key() -> None:
+    from krise_pipeline import quality
+    from krise_pipeline.defs import checks
+
+    names = [name for _, name, _ in checks.WARNINGS]
+    assert sorted(names) == sorted(quality.WARNING_RULES) == sorted(quality.WARNING_KEYS)
