@@ -262,6 +262,7 @@ def test_an_acknowledged_jump_passes_and_its_note_is_published(tmp_path: Path) -
     assert "acknowledged_by" not in columns  # who acknowledged stays in the data folder
     preview = (wh / "exports" / "index.html").read_text(encoding="utf-8")
     assert f"Kontrollert endring 2022 (dagbrukere):</strong> {note}" in preview
+    assert preview.count("Kontrollert endring 2022") == 1  # beside the day visits only
     workbook = load_workbook(wh / "exports" / "bistand.xlsx", read_only=True)
     try:
         notes = [tuple(r) for r in workbook["Om tallene"].iter_rows(values_only=True)]

@@ -32,6 +32,7 @@ ShareText = Callable[[Publication, int], str | None]
 class ShareBlock:
     heading: str
     paragraph: ShareText
+    populations: tuple[str, ...] = ()  # whose acknowledged changes are noted beside the block
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,14 @@ SECTIONS: Final = (
         ("Kommunene skal sørge for et likeverdig tilbud til kvinner og menn. Dette betyr ikke nødvendigvis at "
          "de skal ha samme tilbud, men et tilbud som er tilrettelagt ut fra kjønnsspesifikke behov (Veileder "
          "til krisesenterloven s. 14).",),
-        (ShareBlock("Bistand under oppholdene til voksne beboere", texts.adult_paragraph),),
+        (ShareBlock("Bistand under oppholdene til voksne beboere", texts.adult_paragraph,
+                    ("voksne_opphold", "beboere")),),
     ),
     Section(
         "tilbud-til-barn", "Tilbud til barn", ("tilbud_barn", "mal_barn"),
         ("I henhold til krisesenterloven skal kommunen ta vare på barn på en måte som er tilpasset deres "
          "behov, og sørge for at barns rettigheter ivaretas under opphold i krisesentertilbudet (§ 3).",),
-        (ShareBlock("Bistand under oppholdene til barn", texts.child_paragraph),
+        (ShareBlock("Bistand under oppholdene til barn", texts.child_paragraph, ("barn_opphold", "barn")),
          ShareBlock("Bistand til barn har sammenheng med alder", texts.age_paragraph)),
     ),
     Section(
@@ -64,7 +66,7 @@ SECTIONS: Final = (
          "Dagtilbudet retter seg mot personer som kun bruker krisesentertilbudet for samtaler og "
          "rådgivning, og personer som tidligere har bodd på senteret og trenger støtte i en "
          "reetableringsfase.",),
-        (ShareBlock("Bistand ved dagsbesøkene", texts.visit_paragraph),),
+        (ShareBlock("Bistand ved dagsbesøkene", texts.visit_paragraph, ("dagsbesok", "dagbrukere")),),
     ),
     Section(
         "tilbud-til-parorende", "Tilbud til pårørende", ("tilbud_parorende",),
@@ -269,7 +271,7 @@ def _share_blocks(pub: Publication, year: int, blocks: Sequence[ShareBlock]) -> 
         text = block.paragraph(pub, year)
         if text:
             parts.append(f'<div class="user-data"><h3>{_e(block.heading)}</h3>{_p(text)}</div>')
-    acknowledged = pub.acknowledged_for(populations=(*contract.SHARE_POPULATIONS, *contract.COUNT_POPULATIONS))
+    acknowledged = pub.acknowledged_for(populations=tuple(p for b in blocks for p in b.populations))
     if parts and acknowledged:
         items = "".join(f"<li><strong>{_e(a.label())}:</strong> {_e(a.note)}</li>" for a in acknowledged)
         parts.append(f'<aside class="notes" aria-label="Kontrollerte endringer"><ul>{items}</ul></aside>')
