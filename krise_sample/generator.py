@@ -372,9 +372,11 @@ _VISIT_SHARES: dict[int, dict[str, float]] = {
                kartlegging_trusler_andre=0.0355, begge=0.0345),
 }
 
-# Children's ages: share of children in 0-2, 3-5, 6-10, 11-17.
+# Children's ages: share of children in 0-2, 3-5, 6-10, 11-17. In 2020 (a year the published
+# figures do not cover) the 3-5 group is deliberately tiny, so that the sample has a cell below the
+# suppression threshold: its share is shown as '..', and secondary suppression hides 0-2 as well.
 _CHILD_AGE_SHARES: dict[int, tuple[float, float, float, float]] = {
-    2020: (0.23, 0.22, 0.29, 0.26),
+    2020: (0.30, 0.009, 0.37, 0.321),
     2021: (0.23, 0.21, 0.29, 0.27),
     2022: (0.22, 0.21, 0.30, 0.27),
     2023: (0.22, 0.21, 0.30, 0.27),
