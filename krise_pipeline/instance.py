@@ -2,7 +2,8 @@
 
 By default it lives in `.dagster_home/` of the working directory (the project root, like `data/`
 and `warehouse/`), private to its owner; a set `DAGSTER_HOME` wins. Its settings are the package's
-`data/dagster.yaml`, copied in whenever the copy differs.
+`data/dagster.yaml`, copied in (with the folder's absolute path for `{home}`) whenever the copy
+differs, so that the instance also opens by its path (`DagsterInstance.from_config(home)`).
 """
 
 from __future__ import annotations
@@ -22,17 +23,22 @@ def home_dir() -> Path:
     return Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / DEFAULT_HOME).absolute()
 
 
-def settings_text() -> str:
-    return resources.files("krise_pipeline").joinpath("data", "dagster.yaml").read_text(encoding="utf-8")
+HOME_PLACEHOLDER = "{home}"
+
+
+def settings_text(home: Path) -> str:
+    """The instance settings for the folder `home`."""
+    text = resources.files("krise_pipeline").joinpath("data", "dagster.yaml").read_text(encoding="utf-8")
+    return text.replace(HOME_PLACEHOLDER, str(home))
 
 
 def ensure_home(home: Path | None = None) -> Path:
     """Create the instance folder (0700) with the project's dagster.yaml; set DAGSTER_HOME to it."""
-    home = home or home_dir()
+    home = (home or home_dir()).absolute()
     home.mkdir(parents=True, exist_ok=True)
     os.chmod(home, 0o700)
     target = home / "dagster.yaml"
-    wanted = settings_text()
+    wanted = settings_text(home)
     if not target.exists() or target.read_text(encoding="utf-8") != wanted:
         tmp = target.with_name(".dagster.yaml.tmp")
         tmp.write_text(wanted, encoding="utf-8")

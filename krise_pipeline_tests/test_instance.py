@@ -178,3 +178,38 @@ def test_owners_tags_and_a_yearly_freshness_deadline() -> None:
     assert pub.tags["sensitivity"] == "public" and pub.tags["layer"] == "publication"
     assert graph.get(dg.AssetKey(["validated", "beboere_opphold"])).tags["sensitivity"] == "restricted"
     assert pub.freshness_policy is not None and "0 0 1 7 *" in repr(pub.freshness_policy)
+
+
+def test_the_instance_storage_keeps_dagsters_files_and_few_engines(tmp_path: Path) -> None:
+    """The project's storage writes Dagster's own files: a plain SQLite instance reads them back."""
+    from krise_pipeline import instance as project_instance
+    from krise_pipeline.instance_storage import EngineCache, ProjectEventLogStorage
+
+    home = project_instance.ensure_home(tmp_path / "home")
+    assert f'base_dir: "{home}"' in (home / "dagster.yaml").read_text(encoding="utf-8")
+
+    @dg.asset
+    def one() -> int:
+        return 1
+
+    with dg.DagsterInstance.from_config(str(home)) as inst:
+        assert isinstance(inst.event_log_storage, ProjectEventLogStorage)
+        result = dg.materialize([one], instance=inst)
+        assert result.success
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    shutil.copytree(home / "history", plain / "history")
+    (plain / "dagster.yaml").write_text(f"storage:\n  sqlite:\n    base_dir: {plain}\n", encoding="utf-8")
+    with dg.DagsterInstance.from_config(str(plain)) as inst:
+        assert type(inst.event_log_storage).__name__ == "SqliteEventLogStorage"
+        assert [r.run_id for r in inst.get_runs()] == [result.run_id]
+        event = inst.get_latest_materialization_event(dg.AssetKey("one"))
+        assert event is not None and event.run_id == result.run_id
+
+    cache = EngineCache(size=2)
+    a, new_a = cache.get("sqlite:///" + str(tmp_path / "a.db"))
+    assert new_a and cache.get("sqlite:///" + str(tmp_path / "a.db")) == (a, False)
+    cache.get("sqlite:///" + str(tmp_path / "b.db"))
+    cache.get("sqlite:///" + str(tmp_path / "c.db"))  # a is the least recently used: disposed
+    assert cache.get("sqlite:///" + str(tmp_path / "a.db"))[1] is True
+    cache.dispose()

@@ -1,0 +1,132 @@
+"""The instance's SQLite storage, with one database engine per file instead of one per event.
+
+Dagster's SQLite event log creates (and disposes) a SQLAlchemy engine for every event it stores,
+and its run storage one for every query: in a run of this pipeline that is about half of the
+wall time. These subclasses keep a few engines open, per database file, for the life of the
+storage; the files, their layout and their format stay Dagster's own (`history/runs.db`,
+`history/runs/<run id>.db`, `history/runs/index.db`, `schedules/`), so an instance written by one
+can be read by the other, and the UI's file watcher still sees every write (the journal mode is
+left as it is). `data/dagster.yaml` selects them:
+
+    storage:
+      custom:
+        module: krise_pipeline.instance_storage
+        class: ProjectSqliteStorage
+        config: {base_dir: <the instance folder>}
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Final
+
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
+from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from dagster._core.storage.sqlite_storage import (
+    DagsterSqliteStorage,
+    _event_logs_directory,
+    _runs_directory,
+    _schedule_directory,
+)
+from dagster._serdes import ConfigurableClassData
+from dagster._utils import mkdir_p
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection, Engine
+
+OPEN_FILES: Final = 8  # run databases kept open at a time (the index and the run being written)
+
+
+class EngineCache:
+    """At most `size` engines, one per connection string; the least recently used is disposed."""
+
+    def __init__(self, size: int = OPEN_FILES) -> None:
+        self.size = size
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, conn_string: str) -> tuple[Engine, bool]:
+        """The engine for `conn_string`, and whether it was created just now."""
+        with self._lock:
+            engine = self._engines.get(conn_string)
+            if engine is not None:
+                self._engines.move_to_end(conn_string)
+                return engine, False
+            engine = create_engine(conn_string, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+            self._engines[conn_string] = engine
+            while len(self._engines) > self.size:
+                _, old = self._engines.popitem(last=False)
+                old.dispose()
+            return engine, True
+
+    def dispose(self) -> None:
+        with self._lock:
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()
+
+
+class ProjectEventLogStorage(SqliteEventLogStorage):
+    """Dagster's per-run SQLite event log, storing events through engines kept open."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
+        self._engines = EngineCache()
+        super().__init__(base_dir, inst_data=inst_data)
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        with self._db_lock:
+            engine, _ = self._engines.get(self.conn_string_for_shard(shard))
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn, conn.begin():
+                yield conn
+
+    def delete_events(self, run_id: str) -> None:
+        self._engines.dispose()  # no open handle on a file that is about to go
+        super().delete_events(run_id)
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._engines.dispose()
+
+
+class ProjectRunStorage(SqliteRunStorage):
+    """Dagster's SQLite run storage, querying through one engine kept open."""
+
+    def __init__(self, conn_string: str, inst_data: ConfigurableClassData | None = None) -> None:
+        self._engines = EngineCache(size=1)
+        super().__init__(conn_string, inst_data=inst_data)
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        engine, _ = self._engines.get(self._conn_string)
+        with engine.connect() as conn, conn.begin():
+            yield conn
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._engines.dispose()
+
+
+class ProjectSqliteStorage(DagsterSqliteStorage):
+    """Dagster's SQLite storage (same files) with the run and event storages above."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
+        self.base_dir = base_dir
+        mkdir_p(base_dir)
+        self._run_storage = ProjectRunStorage.from_local(_runs_directory(base_dir))
+        self._event_log_storage = ProjectEventLogStorage(_event_logs_directory(base_dir))
+        self._schedule_storage = SqliteScheduleStorage.from_local(_schedule_directory(base_dir))
+        self._inst_data = inst_data
+        super(DagsterSqliteStorage, self).__init__()
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Any) -> ProjectSqliteStorage:
+        return cls(os.path.abspath(config_value["base_dir"]), inst_data=inst_data)
