@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import shutil
 import stat
 from pathlib import Path
 
 import duckdb
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -70,6 +72,16 @@ def test_permissions_restricted_and_published(tmp_path: Path) -> None:
             assert stat.S_IMODE(p.stat().st_mode) & 0o077 == 0, p
 
 
+@pytest.fixture(scope="module")
+def published_canary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with data/ (the canary delivery) and wh/ after a successful run."""
+    root = tmp_path_factory.mktemp("published_canary")
+    canary_delivery(root / "data" / "raw" / "2024")
+    code, _, err = run(root / "data", root / "wh")
+    assert code == 0, err
+    return root
+
+
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     target=st.sampled_from([contract.SURVEY_FILE, contract.ADULT_FILE, contract.CHILD_FILE, contract.VISIT_FILE]),
@@ -78,13 +90,11 @@ def test_permissions_restricted_and_published(tmp_path: Path) -> None:
     cut=st.booleans(),
 )
 def test_mutated_delivery_ends_in_success_or_a_clear_error(
-    tmp_path_factory, target: str, position: float, junk: bytes, cut: bool  # type: ignore[no-untyped-def]
+    tmp_path_factory, published_canary: Path, target: str, position: float, junk: bytes, cut: bool  # type: ignore[no-untyped-def]
 ) -> None:
     root = tmp_path_factory.mktemp("mutation")
+    shutil.copytree(published_canary, root, dirs_exist_ok=True)
     data, wh = root / "data", root / "wh"
-    canary_delivery(data / "raw" / "2024")
-    code, _, err = run(data, wh)
-    assert code == 0, err
     before = (wh / "publication.duckdb").read_bytes()
     path = data / "raw" / "2024" / target
     blob = path.read_bytes()
