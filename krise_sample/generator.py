@@ -29,6 +29,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -875,14 +876,42 @@ def _with_reserved_help(help_nr: dict[str, npt.NDArray[np.int8]], n_reserved: in
     return {c: np.concatenate([help_nr[c], np.full(n_reserved, -1, dtype=np.int8)]) for c in columns}
 
 
+def _people(rng: np.random.Generator, volumes: Mapping[int, _Volume], year: int, scale: float, n_codes: int,
+            reserved_male_share: float) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8], int]:
+    """kjonn of the non-reserved persons, of the reserved records, and the records beyond one a person."""
+    vol = _scaled_volume(volumes[_profile_year(year, volumes)], scale)
+    kj_nr, kj_res = _kjonn_split(vol, year, rng, n_codes, reserved_male_share=reserved_male_share)
+    return kj_nr, kj_res, max(0, vol.records - kj_res.size - kj_nr.size)
+
+
+def _records(*, year: int, owner: IntArray, n_persons: int, kjonn: npt.NDArray[np.int8],
+             kjonn_reserved: npt.NDArray[np.int8], centre: IntArray, first: npt.NDArray[np.int8],
+             help_nr: dict[str, npt.NDArray[np.int8]], help_columns: Sequence[str], **parts: Any) -> _Records:
+    """The records of a population: the non-reserved ones (by `owner`), then one per reserved person.
+
+    `parts` holds the date and age columns as (non-reserved, reserved) pairs, and the optional
+    person_counts/person_starts."""
+    n_res = kjonn_reserved.size
+    pairs = {k: np.concatenate(v) for k, v in parts.items() if isinstance(v, tuple)}
+    return _Records(
+        person=np.concatenate([owner, n_persons + np.arange(n_res, dtype=np.int64)]),
+        centre=centre,
+        kjonn=np.concatenate([kjonn, kjonn_reserved]),
+        alder=pairs.get("alder", np.zeros(0, dtype=np.int16)),
+        start=pairs["start"],
+        end=pairs.get("end", np.zeros(0, dtype=np.int32)),
+        first=np.concatenate([first, np.full(n_res, 1 if year >= FIRST_YEAR_NEW_PERSON_COUNT else 0, dtype=np.int8)]),
+        reserved=np.concatenate([np.zeros(owner.size, np.int8), np.ones(n_res, np.int8)]),
+        help=_with_reserved_help(help_nr, n_res, help_columns),
+        person_counts=parts.get("person_counts"),
+        person_starts=parts.get("person_starts"),
+    )
+
+
 def _adults(rng: np.random.Generator, year: int, scale: float, centres: _Centres) -> _Records:
-    vol = _scaled_volume(_ADULTS[_profile_year(year, _ADULTS)], scale)
-    new_count = year >= FIRST_YEAR_NEW_PERSON_COUNT
-    kj_nr, kj_res = _kjonn_split(vol, year, rng, 4, reserved_male_share=0.08)
+    kj_nr, kj_res, extra = _people(rng, _ADULTS, year, scale, 4, reserved_male_share=0.08)
     p_nr = kj_nr.size
     n_res = kj_res.size
-    n_nr = vol.records - n_res
-    extra = max(0, n_nr - p_nr)
     propensity = rng.gamma(0.6, 1.0, p_nr) * np.where(kj_nr == M, 0.5, 1.0) + 1e-9
     counts = _records_per_person(rng, p_nr, extra, propensity)
     owner, rank, starts = _expand(counts)
@@ -905,20 +934,11 @@ def _adults(rng: np.random.Generator, year: int, scale: float, centres: _Centres
     base_score = 0.7 * rng.standard_normal(owner.size) + 0.5 * length
     help_nr = _tick_help(rng, owner.size, shares, base_score, contract.ADULT_HELP,
                          extra={"plan_under_opphold": 0.5 * length, "plan_etter_opphold": 0.8 * length})
-    return _Records(
-        person=np.concatenate([owner, p_nr + np.arange(n_res, dtype=np.int64)]),
-        centre=np.concatenate([centre, res_centre]),
-        kjonn=np.concatenate([kj_nr[owner], kj_res]),
-        alder=np.concatenate([age_p[owner], np.full(n_res, -1, dtype=np.int16)]),
-        start=np.concatenate([start, res_start]),
-        end=np.concatenate([end, res_end]),
-        first=np.concatenate([(rank == 0).astype(np.int8),
-                              np.full(n_res, 1 if new_count else 0, dtype=np.int8)]),
-        reserved=np.concatenate([np.zeros(owner.size, np.int8), np.ones(n_res, np.int8)]),
-        help=_with_reserved_help(help_nr, n_res, contract.ADULT_HELP),
-        person_counts=counts,
-        person_starts=starts,
-    )
+    return _records(year=year, owner=owner, n_persons=p_nr, kjonn=kj_nr[owner], kjonn_reserved=kj_res,
+                    centre=np.concatenate([centre, res_centre]), first=(rank == 0).astype(np.int8),
+                    help_nr=help_nr, help_columns=contract.ADULT_HELP,
+                    alder=(age_p[owner], np.full(n_res, -1, dtype=np.int16)), start=(start, res_start),
+                    end=(end, res_end), person_counts=counts, person_starts=starts)
 
 
 def _child_ages(rng: np.random.Generator, n: int, year: int) -> npt.NDArray[np.int16]:
@@ -959,12 +979,9 @@ def _welcome(rng: np.random.Generator, age: npt.NDArray[np.int16], share: float,
 
 
 def _children(rng: np.random.Generator, year: int, scale: float, adults: _Records) -> _Records:
-    vol = _scaled_volume(_CHILDREN[_profile_year(year, _CHILDREN)], scale)
-    new_count = year >= FIRST_YEAR_NEW_PERSON_COUNT
-    kj_nr, kj_res = _kjonn_split(vol, year, rng, 3, reserved_male_share=0.5)
+    kj_nr, kj_res, extra = _people(rng, _CHILDREN, year, scale, 3, reserved_male_share=0.5)
     pc = kj_nr.size
     n_res = kj_res.size
-    extra = max(0, vol.records - n_res - pc)
     assert adults.person_counts is not None and adults.person_starts is not None
     parent_counts, parent_starts = adults.person_counts, adults.person_starts
     n_adult_nr = int(parent_counts.sum())
@@ -1009,20 +1026,11 @@ def _children(rng: np.random.Generator, year: int, scale: float, adults: _Record
     help_nr = _tick_help(rng, owner.size, shares, base_score,
                          [c for c in contract.CHILD_HELP if c != "velkomstsamtale"])
     help_nr["velkomstsamtale"] = _welcome(rng, age, shares["velkomstsamtale"], year)
-    return _Records(
-        person=np.concatenate([owner, pc + np.arange(n_res, dtype=np.int64)]),
-        centre=np.concatenate([adults.centre[stay], adults.centre[res_parent]]),
-        kjonn=np.concatenate([kjonn_c[owner], kj_res]),
-        alder=np.concatenate([age, res_age]),
-        start=np.concatenate([adults.start[stay], adults.start[res_parent]]),
-        end=np.concatenate([adults.end[stay], adults.end[res_parent]]),
-        first=np.concatenate([(rank == 0).astype(np.int8),
-                              np.full(n_res, 1 if new_count else 0, dtype=np.int8)]),
-        reserved=np.concatenate([np.zeros(owner.size, np.int8), np.ones(n_res, np.int8)]),
-        help=_with_reserved_help(help_nr, n_res, contract.CHILD_HELP),
-        person_counts=child_k,
-        person_starts=starts,
-    )
+    return _records(year=year, owner=owner, n_persons=pc, kjonn=kjonn_c[owner], kjonn_reserved=kj_res,
+                    centre=np.concatenate([adults.centre[stay], adults.centre[res_parent]]),
+                    first=(rank == 0).astype(np.int8), help_nr=help_nr, help_columns=contract.CHILD_HELP,
+                    alder=(age, res_age), start=(adults.start[stay], adults.start[res_parent]),
+                    end=(adults.end[stay], adults.end[res_parent]), person_counts=child_k, person_starts=starts)
 
 
 def _easter(year: int) -> dt.date:
@@ -1060,12 +1068,9 @@ def _visit_day_weights(year: int) -> FloatArray:
 
 
 def _visits(rng: np.random.Generator, year: int, scale: float, centres: _Centres) -> _Records:
-    vol = _scaled_volume(_VISITS[_profile_year(year, _VISITS)], scale)
-    new_count = year >= FIRST_YEAR_NEW_PERSON_COUNT
-    kj_nr, kj_res = _kjonn_split(vol, year, rng, 4, reserved_male_share=0.1)
+    kj_nr, kj_res, extra = _people(rng, _VISITS, year, scale, 4, reserved_male_share=0.1)
     p_nr = kj_nr.size
     n_res = kj_res.size
-    extra = max(0, vol.records - n_res - p_nr)
     propensity = rng.gamma(0.45, 1.0, p_nr) + 1e-9
     counts = _records_per_person(rng, p_nr, extra, propensity)
     owner, _, starts = _expand(counts)
@@ -1085,17 +1090,9 @@ def _visits(rng: np.random.Generator, year: int, scale: float, centres: _Centres
     shares = _VISIT_SHARES[_profile_year(year, _VISIT_SHARES)]
     base_score = 1.2 * first + 0.6 * rng.standard_normal(owner.size)
     help_nr = _tick_help(rng, owner.size, shares, base_score, contract.VISIT_HELP)
-    return _Records(
-        person=np.concatenate([owner, p_nr + np.arange(n_res, dtype=np.int64)]),
-        centre=np.concatenate([home[owner], res_centre]),
-        kjonn=np.concatenate([kj_nr[owner], kj_res]),
-        alder=np.zeros(0, dtype=np.int16),
-        start=np.concatenate([dato, res_dato]),
-        end=np.zeros(0, dtype=np.int32),
-        first=np.concatenate([first, np.full(n_res, 1 if new_count else 0, dtype=np.int8)]),
-        reserved=np.concatenate([np.zeros(owner.size, np.int8), np.ones(n_res, np.int8)]),
-        help=_with_reserved_help(help_nr, n_res, contract.VISIT_HELP),
-    )
+    return _records(year=year, owner=owner, n_persons=p_nr, kjonn=kj_nr[owner], kjonn_reserved=kj_res,
+                    centre=np.concatenate([home[owner], res_centre]), first=first, help_nr=help_nr,
+                    help_columns=contract.VISIT_HELP, start=(dato, res_dato))
 
 
 # --- writing CSV ---------------------------------------------------------------------------------
