@@ -86,10 +86,15 @@ class KriseSettings(dg.ConfigurableResource):
 class WarehouseDB(DuckDBResource):
     """krise.duckdb, held by one run at a time: the run takes the warehouse folder's lock when it
     starts (before any step) and gives it back when it ends, whoever launched it (CLI, UI, schedule,
-    sensor). A second run stops with a message naming the holder, or waits `lock_wait_seconds`."""
+    sensor). A second run stops with a message naming the holder, or waits `lock_wait_seconds`.
+
+    The steps of a run that execute in one process share one connection, opened at the first use
+    and closed when the run ends: opening the database and checkpointing it at every close was a
+    large part of the small warehouse steps."""
 
     lock_wait_seconds: float = 0.0
     _lock: contextlib.ExitStack | None = PrivateAttr(default=None)
+    _con: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         run = context.run
@@ -103,20 +108,39 @@ class WarehouseDB(DuckDBResource):
         self._lock = stack
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._close()
         if self._lock is not None:
             self._lock.close()
             self._lock = None
 
+    def _close(self) -> None:
+        if self._con is not None:
+            con, self._con = self._con, None
+            con.close()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(self.database, read_only=False,
+                              config={"custom_user_agent": "krise_pipeline", **self.connection_config})
+
     @contextlib.contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection that is closed however the block ends. (DuckDBResource's own closes it only
-        when the block succeeds: a failed step left krise.duckdb open in the process, and a later
-        connection to the same path was handed that stale database, even after the file was gone.)"""
-        con = duckdb.connect(self.database, read_only=False,
-                             config={"custom_user_agent": "krise_pipeline", **self.connection_config})
+        """The run's connection (or, outside a run, one of its own). A block that fails closes it,
+        with any transaction it left open: the next block starts on a fresh connection. (DuckDBResource's
+        own leaves the connection open when the block fails, and a later connection to the same path
+        was handed that stale database, even after the file was gone.)"""
+        in_run = self._lock is not None
+        if in_run and self._con is None:
+            self._con = self._open()
+        con = self._con if in_run and self._con is not None else self._open()
         try:
             yield con
-        finally:
+        except BaseException:
+            if con is self._con:
+                self._close()
+            else:
+                con.close()
+            raise
+        if con is not self._con:
             con.close()
 
 
