@@ -6,7 +6,7 @@ order, values labelled. Main grouping "År": the same items with one bar per yea
 
 `layout` solves the chart once, in points, from the spec and the advance widths of the packaged
 DejaVu Sans (`data/DejaVuSans-subset.ttf`): boxes (bars, grid, axis, ticks, legend keys) and text
-lines placed by their baseline. `svg_document` writes it as SVG (text as <text> in a font stack
+lines placed by their baseline. `svg_element` writes it as SVG (text as <text> in a font stack
 led by DejaVu Sans, role="img", <title> and <desc> with the alt text); `png_bytes` draws the same
 layout with Pillow at 150 dpi in the packaged font. Both are deterministic: the same spec gives
 the same bytes.
@@ -18,7 +18,7 @@ import io
 import math
 import textwrap
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from html import escape
 from importlib import resources
 from typing import TYPE_CHECKING, Final, Literal
@@ -217,7 +217,7 @@ def _font(pixels: float, *, exact: bool = False) -> FreeTypeFont:
 METRICS_SIZE: Final = 2048  # the font's units per em: unhinted advance widths in whole pixels
 
 
-@cache
+@lru_cache(maxsize=4096)
 def _advance(text: str) -> float:
     return _font(METRICS_SIZE, exact=True).getlength(text) / METRICS_SIZE
 
