@@ -18,7 +18,7 @@ from krise_pipeline.exports.model import Publication
 from krise_pipeline.exports.rules import format_int
 from krise_pipeline.exports.vocabulary import PAGE_KICKER, PAGE_TITLE, SOURCE, STATUS_NAMES
 
-if TYPE_CHECKING:  # matplotlib is imported only where charts are drawn
+if TYPE_CHECKING:  # Pillow is imported only where charts are drawn
     from krise_pipeline.editorial.folder import CheckedText
     from krise_pipeline.exports.charts import ChartSpec, RenderedChart
 
