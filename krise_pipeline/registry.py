@@ -341,8 +341,8 @@ WAREHOUSE: tuple[Table, ...] = (
           notes="One row per loaded year: status from releases.csv, input SHA-256, package version, git commit, "
                 "codebook version, build time."),
     Table("warehouse.editorial_texts", "one row per editorial text",
-          "The editors' texts (data/tekster/<year>/<question>.md) with their SHA-256 and the number of figure "
-          "claims the figures about to be published do not bear out.", (
+          "The editors' texts (`tekster/<year>/<question>.md` of the data folder) with their SHA-256 and the "
+          "number of figure claims the figures about to be published do not bear out.", (
               _c("year", "INTEGER", "The text's year"),
               _c("file", "VARCHAR", "The text's file"),
               _c("sha256", "VARCHAR", "SHA-256 of the text"),
