@@ -9,11 +9,15 @@ in step with the registry.
 
 from __future__ import annotations
 
+import re
+import sys
+from pathlib import Path
+
 from krise_pipeline import contract, registry
 from krise_pipeline.exports import vocabulary
 from krise_pipeline.registry import Column, Table
 
-__all__ = ["BY_NAME", "PUBLISHED", "Column", "Table", "codes", "readme_table"]
+__all__ = ["BY_NAME", "PUBLISHED", "Column", "Table", "codes", "readme_table", "update_readme"]
 
 PUBLISHED: tuple[Table, ...] = registry.PUBLISHED
 BY_NAME = {t.name: t for t in PUBLISHED}
@@ -69,3 +73,23 @@ def readme_table() -> str:
 def readme_restricted_table() -> str:
     """The README's list of the restricted layers' tables (raw, validated, warehouse)."""
     return registry.readme_table(tuple(t for t in registry.TABLES if t.layer != "publication"))
+
+
+README_BLOCKS = (("<!-- restricted tables:", "<!-- end of restricted tables -->", readme_restricted_table),
+                 ("<!-- tables:", "<!-- end of tables -->", readme_table))
+
+
+def update_readme(text: str) -> str:
+    """The README with its generated table lists (between their markers) as the registry has them."""
+    for begin, end, table in README_BLOCKS:
+        found = re.search(f"{re.escape(begin)}[^\n]*\n(.*?)\n{re.escape(end)}", text, re.S)
+        if found is None:
+            raise ValueError(f"README has no block {begin} ... {end}")
+        text = text[:found.start(1)] + table() + text[found.end(1):]
+    return text
+
+
+if __name__ == "__main__":  # python -m krise_pipeline.catalog README.md: rewrite the generated lists
+    for name in sys.argv[1:]:
+        path = Path(name)
+        path.write_text(update_readme(path.read_text(encoding="utf-8")), encoding="utf-8")

@@ -116,9 +116,19 @@ def between(text: str, begin: str, end: str) -> str:
 
 def test_readme_lists_the_tables_of_the_registry() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert catalog.update_readme(readme) == readme  # else: python -m krise_pipeline.catalog README.md
     assert between(readme, "<!-- restricted tables:", "<!-- end of restricted tables -->") == \
         catalog.readme_restricted_table()
     assert between(readme, "<!-- tables:", "<!-- end of tables -->") == catalog.readme_table()
     restricted = catalog.readme_restricted_table()
     assert "| `warehouse.centre_offers` | one row per year, question, item and target group |" in restricted
     assert "| `sql/user_records.sql`, `sql/cell_aggregates.sql` | restricted |" in restricted
+
+
+def test_update_readme_rewrites_only_the_generated_blocks() -> None:
+    text = ("intro\n<!-- restricted tables: x -->\nold\n<!-- end of restricted tables -->\nmiddle\n"
+            "<!-- tables: y -->\nold\nold\n<!-- end of tables -->\nend\n")
+    assert catalog.update_readme(text) == (
+        "intro\n<!-- restricted tables: x -->\n" + catalog.readme_restricted_table()
+        + "\n<!-- end of restricted tables -->\nmiddle\n<!-- tables: y -->\n" + catalog.readme_table()
+        + "\n<!-- end of tables -->\nend\n")
