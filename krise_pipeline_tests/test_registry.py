@@ -132,3 +132,17 @@ def test_update_readme_rewrites_only_the_generated_blocks() -> None:
         "intro\n<!-- restricted tables: x -->\n" + catalog.readme_restricted_table()
         + "\n<!-- end of restricted tables -->\nmiddle\n<!-- tables: y -->\n" + catalog.readme_table()
         + "\n<!-- end of tables -->\nend\n")
+
+
+def test_a_materialised_table_reports_its_columns_with_the_registry_descriptions() -> None:
+    from krise_pipeline.defs import assets
+
+    con = duckdb.connect()
+    sqlfiles.create_validated_tables(con, "validated")
+    con.execute("INSERT INTO validated.senter_svar VALUES (2024, 'KS001', 'nettside', 'egen_nettside', 'alle', true)")
+    meta = assets.described(con, "validated.senter_svar")
+    assert meta["dagster/row_count"] == 1
+    assert "preview" not in meta  # person-level and survey rows are never previewed
+    assert [(c.name, c.type, c.description) for c in meta["dagster/column_schema"].columns][-2:] == [
+        ("target_group", "VARCHAR", "kvinner / menn (scope kvinner_menn), alle (scope senter)"),
+        ("ticked", "BOOLEAN", "The box was ticked")]

@@ -6,7 +6,7 @@ only connect it to Dagster and report metadata (aggregates only, never person-le
 """
 
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -46,8 +46,10 @@ def _notices(notices: Sequence[str]) -> dg.MetadataValue:
     return dg.MetadataValue.md("\n".join(f"- {t}" for t in notices) or "none")
 
 
-def table_metadata(con: duckdb.DuckDBPyConnection, table: str, *, preview: bool = False) -> dict[str, Any]:
-    """Row count, column schema and (aggregate tables only) a markdown preview of `schema.table`."""
+def table_metadata(con: duckdb.DuckDBPyConnection, table: str, *, preview: bool = False,
+                   descriptions: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Row count, column schema (as the table has it; a column's description from its COMMENT or
+    `descriptions`) and (aggregate tables only) a markdown preview of `schema.table`."""
     schema, name = table.split(".")
     columns = con.execute(
         "SELECT column_name, data_type, comment FROM duckdb_columns() "
@@ -57,7 +59,8 @@ def table_metadata(con: duckdb.DuckDBPyConnection, table: str, *, preview: bool 
     meta: dict[str, Any] = {
         "dagster/row_count": int(row[0]) if row else 0,
         "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(name=c, type=t, description=d or None) for c, t, d in columns]
+            columns=[dg.TableColumn(name=c, type=t, description=d or (descriptions or {}).get(c))
+                     for c, t, d in columns]
         ),
         "table": dg.MetadataValue.text(table),
     }
@@ -100,8 +103,10 @@ def spec(table: registry.Table) -> dg.AssetSpec:
 
 
 def described(con: duckdb.DuckDBPyConnection, registry_key: str) -> dict[str, Any]:
-    """table_metadata of a registry table, with a preview when the registry allows one."""
-    return table_metadata(con, registry_key, preview=registry.BY_KEY[registry_key].preview)
+    """table_metadata of a registry table: its columns described, a preview when the registry allows one."""
+    table = registry.BY_KEY[registry_key]
+    return table_metadata(con, registry_key, preview=table.preview,
+                          descriptions={c.name: c.description for c in table.columns})
 
 
 # --- raw -------------------------------------------------------------------------------------
