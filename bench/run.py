@@ -15,7 +15,7 @@ in a fresh warehouse folder, in a child process per scale:
   load       staging_<year> -> validated.* exactly as the validated asset does (the one write of the
              rows: the typed views of staging read the delivered files)
   scan       reference only: DuckDB's plain scan of the columns the aggregation reads
-  aggregate  warehouse.load_dimensions, build_centre_offers, build_cell_aggregates,
+  aggregate  steps.build_years, warehouse.load_dimensions, build_centre_offers, build_cell_aggregates,
              build_suppression, build_service_shares, build_user_counts, build_releases
              (and the vintages of revised figures, as the vintages asset does)
   publish    publish.publish (new file, atomic swap)
@@ -230,6 +230,7 @@ def stage_aggregate(db: Path, data_dir: Path, timings: dict[str, list[float]] | 
     from krise_pipeline import steps as pipeline_steps
 
     steps: dict[str, Callable[[Any], object]] = {
+        "years": lambda con: pipeline_steps.build_years(con, data_dir, delivered_years(data_dir)),
         "dimensions": warehouse.load_dimensions,
         "centre_offers": warehouse.build_centre_offers,
         "cell_aggregates": warehouse.build_cell_aggregates,

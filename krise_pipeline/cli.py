@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from krise_pipeline import contract
 from krise_pipeline.locking import Busy
 
 if TYPE_CHECKING:
@@ -136,7 +137,7 @@ def cmd_release(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from krise_pipeline import diffing, locking
     from krise_pipeline.defs import jobs
 
-    if args.status == "revidert" and not (args.note or "").strip():
+    if args.status == contract.REVISED and not (args.note or "").strip():
         print("krise-pipeline: a revision needs a note: --note \"what was corrected and why\"", file=err)
         return EXIT_USAGE
     args.year = None  # every delivered year is loaded: the publication covers them all
@@ -301,7 +302,7 @@ def parser() -> argparse.ArgumentParser:
                          "releases.csv and freezes its figures in the ledger (ledger/<year>/ in the data folder). "
                          "Run `krise-pipeline run` afterwards to publish.")
     rel.add_argument("release_year", type=int, metavar="YEAR")
-    rel.add_argument("--status", required=True, choices=("publisert", "revidert"))
+    rel.add_argument("--status", required=True, choices=contract.PUBLISHED_STATUSES)
     rel.add_argument("--note", help="the release note (required for revidert: what was corrected and why)")
     _folders(rel)
     _running(rel)

@@ -116,5 +116,10 @@ COUNT_BREAKDOWNS: Final = ("alle", "kjonn")
 
 SUPPRESSION_THRESHOLD: Final = 20
 
-RELEASE_STATUSES: Final = ("utkast", "publisert", "revidert")
-DEFAULT_RELEASE_STATUS: Final = "utkast"
+# release statuses (releases.csv, the ledger, warehouse.releases)
+DRAFT: Final = "utkast"
+PUBLISHED: Final = "publisert"
+REVISED: Final = "revidert"
+RELEASE_STATUSES: Final = (DRAFT, PUBLISHED, REVISED)
+DEFAULT_RELEASE_STATUS: Final = DRAFT
+PUBLISHED_STATUSES: Final = (PUBLISHED, REVISED)  # the figures are frozen

@@ -47,7 +47,7 @@ def fingerprint(year_dir: Path, known: dict[str, list[object]] | None = None) ->
 
 def published_years(statuses: dict[int, str], ledger_years: list[int]) -> list[int]:
     """Years marked publisert/revidert in releases.csv, or recorded in the ledger."""
-    return sorted({y for y, s in statuses.items() if s in ("publisert", "revidert")} | set(ledger_years))
+    return sorted({y for y, s in statuses.items() if s in contract.PUBLISHED_STATUSES} | set(ledger_years))
 
 
 def missing_delivery_message(missing: list[int], raw_dir: str) -> str:

@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from krise_pipeline import acknowledgements, ledger, quality, releases, reports
+from krise_pipeline import acknowledgements, contract, ledger, quality, releases, reports
 
 if TYPE_CHECKING:
     import duckdb
@@ -68,12 +68,12 @@ def report(settings: KriseSettings, outcome: RunOutcome) -> tuple[str, bool]:
     published_files = _published_files(settings.publication_db)
     lines: list[str] = []
     for year in sorted(set(computed) | set(current) | set(published)):
-        status, note = statuses.get(year, ("utkast", ""))
+        status, note = statuses.get(year, (contract.DRAFT, ""))
         if year in current:
             held = current[year]
             against = f"ledger release {held.latest.release} of {held.latest.date}"
             old, old_files = held.values, reports.parse_files(held.latest.input_files)
-            frozen = status != "revidert" or not note or held.entry_with_note(note) is not None
+            frozen = status != contract.REVISED or not note or held.entry_with_note(note) is not None
         else:
             against = "publication.duckdb" if year in published else "nothing published yet"
             old, old_files, frozen = published.get(year, {}), published_files.get(year, {}), False
@@ -81,7 +81,7 @@ def report(settings: KriseSettings, outcome: RunOutcome) -> tuple[str, bool]:
         files = reports.input_changes(delivered.get(year, {}), old_files) if year in computed else []
         label = status if year in computed else "no longer delivered"
         lines += reports.year_report(year, label, changes, against, frozen and bool(changes), files)
-        if year in current and status == "revidert" and not frozen and changes:
+        if year in current and status == contract.REVISED and not frozen and changes:
             lines.append(f"  -> a run records these as revision {current[year].next_release()} ({note})")
     lines += [f"notice: {t}" for t in [*result.loud, *result.notices]]
     lines.append("Warning checks: " + ("all pass" if not warnings else "failing:"))
@@ -104,14 +104,14 @@ def release(settings: KriseSettings, outcome: RunOutcome, year: int, status: str
     data_dir = Path(settings.data_dir)
     existing = ledger.read_year(data_dir, year)
     recorded = releases.read_releases(settings.releases_csv).get(year)
-    if status == "publisert" and existing is not None:
+    if status == contract.PUBLISHED and existing is not None:
         raise ReleaseRefused(
             f"it is already published (release {existing.latest.release} of {existing.latest.date}); to change "
             f"its figures, revise it: krise-pipeline release {year} --status revidert --note \"...\"")
-    if status == "revidert" and existing is None and (recorded is None or recorded.status == "utkast"):
+    if status == contract.REVISED and existing is None and (recorded is None or recorded.status == contract.DRAFT):
         raise ReleaseRefused(f"it has not been published yet; publish it first: krise-pipeline release {year} "
                              "--status publisert")
-    text_note = (note or "").strip() or (f"Publisert {_today()}." if status == "publisert" else "")
+    text_note = (note or "").strip() or (f"Publisert {_today()}." if status == contract.PUBLISHED else "")
     with warehouse_resource(settings).get_connection() as con:
         computed = ledger.read_figures(con, years=[year])
         _, identities = ledger.warehouse_statuses(con)
@@ -124,7 +124,7 @@ def release(settings: KriseSettings, outcome: RunOutcome, year: int, status: str
         raise ReleaseRefused(ledger.format_refusal(result).replace("Nothing was published and the ledger is "
                                                                    "unchanged.", "Nothing was recorded."))
     after = result.updates.get(year)
-    if status == "revidert" and (after is None or after.latest.status != "revidert"):
+    if status == contract.REVISED and (after is None or after.latest.status != contract.REVISED):
         raise ReleaseRefused("no published figure would change; there is nothing to revise")
     assert after is not None
     releases.write_status(settings.releases_csv, year, status, text_note)
@@ -133,7 +133,7 @@ def release(settings: KriseSettings, outcome: RunOutcome, year: int, status: str
     by_table = Counter(t for (t, _, _) in after.figures)
     lines = [f"{year} is now {status}: release {entry.release} of {entry.date} recorded in "
              f"{settings.releases_csv} and {ledger.year_dir(data_dir, year)}/."]
-    if status == "revidert":
+    if status == contract.REVISED:
         revised = [r for r in after.revisions if r.release == entry.release]
         lines.append(f"  {len(revised)} figure(s) revised (note: {entry.note}):")
         lines += [f"    {r.table} [{r.key}] {r.figure}: {r.old_value} -> {r.new_value}" for r in revised[:50]]

@@ -334,7 +334,7 @@ def _frozen(year: int, figures: Figures, entry: Entry) -> YearLedger:
 
 def _revise(ledger: YearLedger, changes: list[Change], note: str, today: str, identity: Identity) -> YearLedger:
     release = ledger.next_release()
-    entry = Entry(release, today, "revidert", note, "revision", identity.input_sha256, identity.input_files,
+    entry = Entry(release, today, contract.REVISED, note, "revision", identity.input_sha256, identity.input_files,
                   identity.codebook_sha256, identity.git_commit)
     figures = dict(ledger.figures)
     for c in changes:
@@ -383,7 +383,7 @@ def reconcile(
         ledger = ledgers.get(year)
         figures = computed[year]
         identity = identities.get(year, Identity())
-        if status == "utkast":
+        if status == contract.DRAFT:
             if ledger is not None:
                 out.refusals.append(
                     f"{year} is marked utkast in releases.csv, but it was published (ledger release "
@@ -393,9 +393,9 @@ def reconcile(
         if ledger is None:
             old = published.get(year)
             old_status = published_releases.get(year, ("", ""))[0]
-            if old is not None and old_status in ("publisert", "revidert"):
-                entry = _first_entry(year, "publisert", statuses.get(year, ("", ""))[1] if status == "publisert"
-                                     else "", f"adopted from {publication_path} built "
+            if old is not None and old_status in contract.PUBLISHED_STATUSES:
+                kept_note = statuses.get(year, ("", ""))[1] if status == contract.PUBLISHED else ""
+                entry = _first_entry(year, contract.PUBLISHED, kept_note, f"adopted from {publication_path} built "
                                      f"{published_releases[year][1]}", today, identity)
                 ledger = _frozen(year, old, entry)
                 out.updates[year] = ledger
@@ -418,7 +418,7 @@ def reconcile(
         changes = compare(year, ledger.values, figures)
         if not changes:
             continue
-        if status == "publisert":
+        if status == contract.PUBLISHED:
             out.frozen_changes.extend(changes)
             out.refusals.append(
                 f"{year} is published (release {ledger.latest.release}, {ledger.latest.date}) and "
@@ -533,7 +533,7 @@ def hold_against_ledger(
     if statuses is not None:
         run_statuses = {**run_statuses, **statuses}
     computed = read_figures(con, "warehouse")
-    needs_adoption = any(y not in current and run_statuses.get(y, ("",))[0] in ("publisert", "revidert")
+    needs_adoption = any(y not in current and run_statuses.get(y, ("",))[0] in contract.PUBLISHED_STATUSES
                          for y in computed)
     published, published_releases = publication_figures(publication) if needs_adoption else ({}, {})
     outcome = reconcile(

@@ -13,25 +13,16 @@ from pathlib import Path
 
 import duckdb
 
-from krise_pipeline import contract
+from krise_pipeline import contract, registry
 
 PUBLICATION_FILE = "publication.duckdb"
 TMP_PREFIX = ".publication.duckdb."
 
-# table -> the SELECT that gives its published content (aggregates only, in a stable order)
+# table -> the SELECT that gives its published content (aggregates only, in a stable order): every
+# published table of the registry, from its warehouse table; `codes` from the catalog (see publish)
 PUBLISHED_QUERIES: dict[str, str] = {
-    "centre_offers": "SELECT * FROM warehouse.centre_offers",
-    "service_shares": "SELECT * FROM warehouse.service_shares",
-    "user_counts": "SELECT * FROM warehouse.user_counts",
-    "questions": (
-        "SELECT question, scope, title, question_text, main_grouping, secondary_grouping "
-        "FROM warehouse.questions ORDER BY question_order"
-    ),
-    "label_changes": "SELECT * FROM warehouse.label_changes ORDER BY year, question, item",
-    "releases": "SELECT * FROM warehouse.releases ORDER BY year",
-    "vintages": "SELECT * FROM warehouse.vintages ORDER BY year, release, table_name, key, figure",
-    "acknowledgements": "SELECT * FROM warehouse.acknowledgements ORDER BY year, check_name, key",
-    "codes": "SELECT * FROM _codes",
+    t.name: t.publication_query() if t.layer == "warehouse" else f"SELECT * FROM _{t.name}"
+    for t in registry.TABLES if t.published
 }
 
 

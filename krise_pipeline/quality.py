@@ -209,4 +209,4 @@ def warning_key(check: str, row: dict[str, object]) -> str:
 def draft_years(con: duckdb.DuckDBPyConnection) -> list[int]:
     """The loaded years not yet published (status utkast), which the warnings compare by default."""
     return [int(y) for (y,) in con.execute(
-        "SELECT year FROM warehouse.releases WHERE status = 'utkast' ORDER BY year").fetchall()]
+        "SELECT year FROM warehouse.releases WHERE status = ? ORDER BY year", [contract.DRAFT]).fetchall()]

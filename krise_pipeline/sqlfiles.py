@@ -6,9 +6,9 @@ from importlib import resources
 
 import duckdb
 
-VALIDATED_TABLES = (
-    "sentreskjema", "senter_svar", "beboere_opphold", "barn_opphold", "dagsbesok",
-)
+from krise_pipeline import registry
+
+VALIDATED_TABLES = registry.VALIDATED_TABLES
 
 
 def load(name: str, **params: str) -> str:
@@ -18,6 +18,7 @@ def load(name: str, **params: str) -> str:
 
 
 def create_validated_tables(con: duckdb.DuckDBPyConnection, schema: str) -> None:
-    """Create the typed delivery tables in `schema` (see sql/validated_tables.sql)."""
+    """Create the typed delivery tables in `schema`, as the registry declares them (validated.*)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    con.execute(load("validated_tables", schema=schema))
+    for table in registry.in_layer("validated"):
+        con.execute(registry.create_table_sql(table, schema))

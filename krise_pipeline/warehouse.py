@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import duckdb
 import pandas as pd
 
-from krise_pipeline import codebook, contract, deliveries, sqlfiles, suppression
+from krise_pipeline import codebook, contract, deliveries, registry, sqlfiles, suppression
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, *, replace: bool = False) -> None:
@@ -169,15 +169,22 @@ def _measures(help_columns: tuple[str, ...]) -> list[str]:
     return out
 
 
+def build_sql_table(con: duckdb.DuckDBPyConnection, key: str) -> int:
+    """Build the registry table `key` by running its SQL files in order; returns its row count."""
+    build = registry.BY_KEY[key].build
+    if not isinstance(build, registry.Sql):
+        raise ValueError(f"{key} is not built by SQL files")
+    for name in build.files:
+        con.execute(sqlfiles.load(name))
+    return _count(con, key)
+
+
 def build_centre_offers(con: duckdb.DuckDBPyConnection) -> int:
-    con.execute(sqlfiles.load("centre_offers"))
-    return _count(con, "warehouse.centre_offers")
+    return build_sql_table(con, "warehouse.centre_offers")
 
 
 def build_cell_aggregates(con: duckdb.DuckDBPyConnection) -> int:
-    con.execute(sqlfiles.load("user_records"))
-    con.execute(sqlfiles.load("cell_aggregates"))
-    return _count(con, "warehouse.cell_aggregates")
+    return build_sql_table(con, "warehouse.cell_aggregates")
 
 
 def _suppression_table(cells: pd.DataFrame, breakdowns_of: dict[str, tuple[str, ...]]) -> pd.DataFrame:
@@ -192,17 +199,16 @@ def _suppression_table(cells: pd.DataFrame, breakdowns_of: dict[str, tuple[str, 
 
 def build_suppression(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """Decide primary and secondary suppression for the share and count cells."""
-    years = "(SELECT DISTINCT year FROM validated.sentreskjema)"
-    share_cells = con.execute(f"""
+    share_cells = con.execute("""
         SELECT y.year, c.population, c.breakdown, c.category, coalesce(a.n_base, 0) AS base
-        FROM {years} AS y
+        FROM warehouse.years AS y
         CROSS JOIN (SELECT DISTINCT population, breakdown, category FROM warehouse.share_cells) AS c
         LEFT JOIN warehouse.cell_aggregates AS a USING (year, population, breakdown, category)
     """).df()
     share_table = _suppression_table(share_cells, dict(contract.SHARE_BREAKDOWNS))
-    count_cells = con.execute(f"""
+    count_cells = con.execute("""
         SELECT y.year, c.population, c.breakdown, c.category, coalesce(a.n_records, 0) AS base
-        FROM {years} AS y
+        FROM warehouse.years AS y
         CROSS JOIN warehouse.count_cells AS c
         LEFT JOIN warehouse.cell_aggregates AS a
           ON a.year = y.year AND a.population = c.record_population
@@ -217,13 +223,11 @@ def build_suppression(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
 
 
 def build_service_shares(con: duckdb.DuckDBPyConnection) -> int:
-    con.execute(sqlfiles.load("service_shares"))
-    return _count(con, "warehouse.service_shares")
+    return build_sql_table(con, "warehouse.service_shares")
 
 
 def build_user_counts(con: duckdb.DuckDBPyConnection) -> int:
-    con.execute(sqlfiles.load("user_counts"))
-    return _count(con, "warehouse.user_counts")
+    return build_sql_table(con, "warehouse.user_counts")
 
 
 def loaded_years(con: duckdb.DuckDBPyConnection) -> list[int]:

@@ -325,3 +325,17 @@ def test_the_publication_explains_itself(sample: tuple[Path, Path]) -> None:
                            "AND code = 'K'").fetchone() == ("Jenter",)
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert catalog.readme_table() in readme
+
+
+def test_the_warehouse_tables_are_as_the_registry_declares(sample: tuple[Path, Path]) -> None:
+    from krise_pipeline import registry
+
+    _, wh = sample
+    with duckdb.connect(str(wh / "krise.duckdb"), read_only=True) as con:
+        for table in registry.TABLES:
+            if table.layer == "publication":
+                continue
+            columns = con.execute("SELECT column_name, data_type, NOT is_nullable FROM duckdb_columns() "
+                                  "WHERE schema_name = ? AND table_name = ? ORDER BY column_index",
+                                  [table.schema, table.name]).fetchall()
+            assert columns == [(c.name, c.type, c.not_null) for c in table.columns], table.key

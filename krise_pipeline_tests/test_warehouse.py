@@ -20,6 +20,11 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
     c.close()
 
 
+def load_years(con: duckdb.DuckDBPyConnection) -> None:
+    """warehouse.years as the years asset writes it: every year of the survey delivered, all drafts."""
+    warehouse.reconcile_years(con, warehouse.loaded_years(con), {}, [])
+
+
 def add_centre(con: duckdb.DuckDBPyConnection, year: int, sid: str, *, women: bool, men: bool,
                men_type: str | None = None) -> None:
     con.execute("INSERT INTO validated.sentreskjema VALUES (?, ?, ?, '0301', ?, ?, ?)",
@@ -55,6 +60,7 @@ def three_centres(con: duckdb.DuckDBPyConnection, year: int = 2024) -> None:
 
 def test_centre_counts_use_the_base_of_each_target_group(con: duckdb.DuckDBPyConnection) -> None:
     three_centres(con)
+    load_years(con)
     warehouse.build_centre_offers(con)
     got = offers(con, 2024, "tilbud_beboere", "inntakssamtale")
     assert got["kvinner"][:3] == (2, 2, 1.0)
@@ -66,6 +72,7 @@ def test_centre_counts_use_the_base_of_each_target_group(con: duckdb.DuckDBPyCon
 
 def test_minst_ett_counts_centres_with_any_item(con: duckdb.DuckDBPyConnection) -> None:
     three_centres(con)
+    load_years(con)
     warehouse.build_centre_offers(con)
     got = offers(con, 2024, "tilbud_beboere", "minst_ett")
     # women: KS001, KS002; men: KS001 (inntakssamtale) and KS003 (barnepass)
@@ -77,6 +84,7 @@ def test_minst_ett_counts_centres_with_any_item(con: duckdb.DuckDBPyConnection) 
 
 def test_organisering_items(con: duckdb.DuckDBPyConnection) -> None:
     three_centres(con)
+    load_years(con)
     warehouse.build_centre_offers(con)
     assert offers(con, 2024, "organisering", "har_tilbud") == {
         "kvinner": (2, 3, 2 / 3, "Har botilbud"), "menn": (2, 3, 2 / 3, "Har botilbud")}
@@ -89,6 +97,7 @@ def test_organisering_items(con: duckdb.DuckDBPyConnection) -> None:
 def test_labels_follow_the_year_and_items_follow_the_codebook(con: duckdb.DuckDBPyConnection) -> None:
     for year in (2018, 2020, 2024):
         add_centre(con, year, "KS001", women=True, men=False)
+    load_years(con)
     warehouse.build_centre_offers(con)
     assert offers(con, 2020, "tilbud_beboere", "samarbeidsgrupper")["kvinner"][3] == \
         "Deltakelse i ansvarsgrupper rundt beboeren"
@@ -114,6 +123,7 @@ def add_adults(con: duckdb.DuckDBPyConnection, year: int, n: int, *, kjonn: str,
 
 
 def build_user_tables(con: duckdb.DuckDBPyConnection) -> None:
+    load_years(con)
     warehouse.build_cell_aggregates(con)
     warehouse.build_suppression(con)
     warehouse.build_service_shares(con)

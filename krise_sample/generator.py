@@ -1193,8 +1193,8 @@ def _write_releases(path: Path, years: Sequence[int]) -> None:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(["year", "status", "note"])
         for y in sorted(set(years)):
-            status = "publisert" if y < _BASE_YEAR else "utkast"
-            note = _RELEASE_NOTES.get(y, "Publisert." if status == "publisert" else "Utkast.")
+            status = contract.PUBLISHED if y < _BASE_YEAR else contract.DRAFT
+            note = _RELEASE_NOTES.get(y, "Publisert." if status == contract.PUBLISHED else "Utkast.")
             writer.writerow([y, status, note])
     os.replace(tmp, path)
 

@@ -6,7 +6,7 @@ only connect it to Dagster and report metadata (aggregates only, never person-le
 """
 
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from krise_pipeline import catalog, codebook, publish, sqlfiles, steps, validation, warehouse
+from krise_pipeline import codebook, publish, registry, steps, validation, warehouse
 from krise_pipeline.defs.partitions import year_partitions
 from krise_pipeline.defs.resources import KriseSettings
 from krise_pipeline.editorial import gate as editorial_gate
@@ -46,8 +46,10 @@ def _notices(notices: Sequence[str]) -> dg.MetadataValue:
     return dg.MetadataValue.md("\n".join(f"- {t}" for t in notices) or "none")
 
 
-def table_metadata(con: duckdb.DuckDBPyConnection, table: str, *, preview: bool = False) -> dict[str, Any]:
-    """Row count, column schema and (aggregate tables only) a markdown preview of `schema.table`."""
+def table_metadata(con: duckdb.DuckDBPyConnection, table: str, *, preview: bool = False,
+                   descriptions: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Row count, column schema (as the table has it; a column's description from its COMMENT or
+    `descriptions`) and (aggregate tables only) a markdown preview of `schema.table`."""
     schema, name = table.split(".")
     columns = con.execute(
         "SELECT column_name, data_type, comment FROM duckdb_columns() "
@@ -57,7 +59,8 @@ def table_metadata(con: duckdb.DuckDBPyConnection, table: str, *, preview: bool 
     meta: dict[str, Any] = {
         "dagster/row_count": int(row[0]) if row else 0,
         "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(name=c, type=t, description=d or None) for c, t, d in columns]
+            columns=[dg.TableColumn(name=c, type=t, description=d or (descriptions or {}).get(c))
+                     for c, t, d in columns]
         ),
         "table": dg.MetadataValue.text(table),
     }
@@ -77,23 +80,42 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> s
     return "\n".join(lines)
 
 
+def column_schema(table: registry.Table) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name=c.name, type=c.type, description=c.description)
+                                   for c in table.columns])
+
+
+def key(registry_key: str) -> dg.AssetKey:
+    """The asset of a registry table: `schema.table` -> schema/table."""
+    return dg.AssetKey(registry_key.split("."))
+
+
+def declared(registry_key: str) -> dict[str, Any]:
+    """What the registry says of a table's asset: key, group, deps, description, kinds, column schema."""
+    table = registry.BY_KEY[registry_key]
+    return {"key": key(table.key), "group_name": table.layer, "deps": [key(d) for d in table.deps],
+            "description": table.asset_description, "kinds": table.all_kinds,
+            "metadata": {"dagster/column_schema": column_schema(table)}}
+
+
+def spec(table: registry.Table) -> dg.AssetSpec:
+    return dg.AssetSpec(**declared(table.key))
+
+
+def described(con: duckdb.DuckDBPyConnection, registry_key: str) -> dict[str, Any]:
+    """table_metadata of a registry table: its columns described, a preview when the registry allows one."""
+    table = registry.BY_KEY[registry_key]
+    return table_metadata(con, registry_key, preview=table.preview,
+                          descriptions={c.name: c.description for c in table.columns})
+
+
 # --- raw -------------------------------------------------------------------------------------
 
 
-@dg.asset(
-    key=["raw", "delivery_files"],
-    group_name="raw",
-    partitions_def=year_partitions,
-    kinds={"duckdb", "file"},
-    pool=POOL,
-)
+@dg.asset(**declared("raw.delivery_files"), partitions_def=year_partitions, pool=POOL)
 def raw_delivery_files(
     context: dg.AssetExecutionContext, settings: KriseSettings, warehouse_db: DuckDBResource
 ) -> dg.MaterializeResult:
-    """The files of a year's delivery folder: one row per year and delivered file (name, bytes, SHA-256).
-
-    Records exactly what was received, for the lineage of each release.
-    """
     year_dir = settings.year_dir(context.partition_key)
     if not year_dir.is_dir():  # a partition typed into the UI for a year nobody delivered
         context.instance.delete_dynamic_partition(year_partitions.name or "year", context.partition_key)
@@ -102,44 +124,19 @@ def raw_delivery_files(
                          f"the delivery in {year_dir}/ first: the year then appears by itself.")
     with _warehouse(settings, warehouse_db) as con:
         files, fingerprint = steps.inventory_year(con, int(context.partition_key), year_dir)
-        meta = table_metadata(con, "raw.delivery_files")
+        meta = described(con, "raw.delivery_files")
     return dg.MaterializeResult(metadata={**meta, "files": dg.MetadataValue.json(files),
                                           "fingerprint": dg.MetadataValue.text(fingerprint)})
 
 
 # --- validated -------------------------------------------------------------------------------
 
-VALIDATED_DESCRIPTIONS = {
-    "sentreskjema": "The centre survey: one row per reporting centre and year.",
-    "senter_svar": "The survey answers: one row per centre, year, question, item and target group.",
-    "beboere_opphold": "Adult stays: one row per stay of an adult resident overlapping the year (restricted).",
-    "barn_opphold": "Children's stays: one row per stay of a child overlapping the year (restricted).",
-    "dagsbesok": "Day visits: one row per visit in the year (restricted).",
-}
-
-
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            ["validated", table],
-            group_name="validated",
-            deps=[raw_delivery_files.key],
-            description=VALIDATED_DESCRIPTIONS[table],
-            kinds={"duckdb", "pandera"},
-        )
-        for table in sqlfiles.VALIDATED_TABLES
-    ],
-    partitions_def=year_partitions,
-    pool=POOL,
-)
+@dg.multi_asset(specs=[spec(t) for t in registry.in_layer("validated")], partitions_def=year_partitions, pool=POOL)
 def validated_delivery(
     context: dg.AssetExecutionContext, settings: KriseSettings, warehouse_db: DuckDBResource
 ) -> Iterator[dg.MaterializeResult]:
-    """Read and validate one year's delivery (pandera per file, cross-file rules in SQL).
-
-    Every problem of the delivery is collected; any problem stops the run before anything is
-    written to the validated tables. The report names file, row or cell, column, rule and value.
-    """
+    """Every problem of the delivery is collected; any problem stops the run before anything is
+    written to the validated tables. The report names file, row or cell, column, rule and value."""
     year = int(context.partition_key)
     with _warehouse(settings, warehouse_db) as con:
         result = validation.stage_delivery(con, settings.year_dir(year), year)
@@ -153,211 +150,107 @@ def validated_delivery(
                 allow_retries=False,
             )
         warehouse.promote_year(con, validation.staging_schema(year), year)
-        for table in sqlfiles.VALIDATED_TABLES:
-            meta = table_metadata(con, f"validated.{table}")
+        for table in registry.VALIDATED_TABLES:
+            meta = described(con, f"validated.{table}")
             row = con.execute(f"SELECT count(*) FROM validated.{table} WHERE year = ?", [year]).fetchone()
             meta["rows_in_year"] = int(row[0]) if row else 0
             meta["problems"] = 0
             yield dg.MaterializeResult(asset_key=["validated", table], metadata=meta)
 
 
-VALIDATED_KEYS = [dg.AssetKey(["validated", t]) for t in sqlfiles.VALIDATED_TABLES]
-SURVEY_KEYS = [dg.AssetKey(["validated", "sentreskjema"]), dg.AssetKey(["validated", "senter_svar"])]
-RECORD_KEYS = [dg.AssetKey(["validated", t]) for t in ("beboere_opphold", "barn_opphold", "dagsbesok")]
-
-
 # --- warehouse -------------------------------------------------------------------------------
 
 
-@dg.asset(
-    key=["warehouse", "years"],
-    group_name="warehouse",
-    deps=VALIDATED_KEYS,
-    kinds={"duckdb"},
-    pool=POOL,
-)
+@dg.asset(**declared("warehouse.years"), pool=POOL)
 def years(context: dg.AssetExecutionContext, settings: KriseSettings, warehouse_db: DuckDBResource
           ) -> dg.MaterializeResult:
-    """The years this publication covers: one row per loaded year with a delivery folder (and its status).
-
-    A published year whose delivery folder is gone stops the run; a draft year whose folder is gone
-    is removed from the warehouse (and so from the publication), with a notice.
-    """
     with _warehouse(settings, warehouse_db) as con, _refusals(context):
         notices = steps.build_years(con, Path(settings.data_dir), settings.delivered_years())
         for text in notices:
             context.log.warning(text)
-        return dg.MaterializeResult(metadata={**table_metadata(con, "warehouse.years", preview=True),
+        return dg.MaterializeResult(metadata={**described(con, "warehouse.years"),
                                               "notices": _notices(notices)})
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(["warehouse", "questions"], group_name="warehouse", kinds={"duckdb"},
-                     description="One row per question (= published chart), from questions.csv."),
-        dg.AssetSpec(["warehouse", "codebook"], group_name="warehouse", kinds={"duckdb"},
-                     description="One row per item and label period, from codebook.csv."),
-        dg.AssetSpec(["warehouse", "derived_items"], group_name="warehouse", kinds={"duckdb"},
-                     description="One row per derived item (minst_ett, organisering) with its label."),
-        dg.AssetSpec(["warehouse", "label_changes"], group_name="warehouse", kinds={"duckdb"},
-                     description="One row per label change or new item in the codebook."),
-        dg.AssetSpec(["warehouse", "share_cells"], group_name="warehouse", kinds={"duckdb"},
-                     description="One row per expected cell and measure of service_shares."),
-        dg.AssetSpec(["warehouse", "count_cells"], group_name="warehouse", kinds={"duckdb"},
-                     description="One row per expected cell of user_counts."),
-    ],
-    pool=POOL,
-)
+@dg.multi_asset(specs=[spec(t) for t in registry.built_by("warehouse.load_dimensions")], pool=POOL)
 def reference_tables(
     settings: KriseSettings, warehouse_db: DuckDBResource
 ) -> Iterator[dg.MaterializeResult]:
     """The codebook, questions and the contract's expected cells as warehouse tables."""
     with _warehouse(settings, warehouse_db) as con:
         warehouse.load_dimensions(con)
-        for name in ("questions", "codebook", "derived_items", "label_changes", "share_cells", "count_cells"):
-            yield dg.MaterializeResult(
-                asset_key=["warehouse", name],
-                metadata={**table_metadata(con, f"warehouse.{name}", preview=name == "label_changes"),
-                          "codebook_sha256": codebook.codebook_sha256()},
-            )
+        for table in registry.built_by("warehouse.load_dimensions"):
+            yield dg.MaterializeResult(asset_key=key(table.key), metadata={
+                **described(con, table.key), "codebook_sha256": codebook.codebook_sha256()})
 
 
-def _sql_table(name: str, description: str, deps: Sequence[dg.AssetKey],
-               build: Callable[[duckdb.DuckDBPyConnection], int], *, preview: bool = True) -> dg.AssetsDefinition:
-    """A warehouse table computed by its SQL file (`warehouse.build_<name>`): the same asset every time."""
+def sql_table(table: registry.Table) -> dg.AssetsDefinition:
+    """A warehouse table computed by its SQL files alone: one asset per such registry entry."""
 
-    @dg.asset(key=["warehouse", name], group_name="warehouse", deps=deps, kinds={"duckdb", "sql"}, pool=POOL,
-              description=description)
+    @dg.asset(**declared(table.key), pool=POOL)
     def _table(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
         with _warehouse(settings, warehouse_db) as con:
-            build(con)
-            return dg.MaterializeResult(metadata=table_metadata(con, f"warehouse.{name}", preview=preview))
+            warehouse.build_sql_table(con, table.key)
+            return dg.MaterializeResult(metadata=described(con, table.key))
 
     return _table
 
 
-centre_offers = _sql_table(
-    "centre_offers", "Centre counts: one row per year, question, item (plus minst_ett and organisering) and "
-    "target group.",
-    [*SURVEY_KEYS, *(dg.AssetKey(["warehouse", t]) for t in ("years", "codebook", "questions", "derived_items"))],
-    warehouse.build_centre_offers)
-cell_aggregates = _sql_table(
-    "cell_aggregates", "Unsuppressed counts: one row per year, population, breakdown and category (restricted).",
-    [*RECORD_KEYS, SURVEY_KEYS[0], dg.AssetKey(["warehouse", "years"])], warehouse.build_cell_aggregates,
-    preview=False)
+SQL_TABLES: Sequence[dg.AssetsDefinition] = [sql_table(t) for t in registry.sql_built()]
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(["warehouse", "share_suppression"], group_name="warehouse", kinds={"duckdb"},
-                     deps=[cell_aggregates.key, dg.AssetKey(["warehouse", "share_cells"])],
-                     description="One row per year, population, breakdown and category: suppressed or not."),
-        dg.AssetSpec(["warehouse", "count_suppression"], group_name="warehouse", kinds={"duckdb"},
-                     deps=[cell_aggregates.key, dg.AssetKey(["warehouse", "count_cells"])],
-                     description="One row per year, count population, breakdown and category: suppressed or not."),
-    ],
-    pool=POOL,
-)
+@dg.multi_asset(specs=[spec(t) for t in registry.built_by("warehouse.build_suppression")], pool=POOL)
 def suppression_decisions(
     settings: KriseSettings, warehouse_db: DuckDBResource
 ) -> Iterator[dg.MaterializeResult]:
     """Primary (base < 20) and secondary suppression of the cells computed from person-level data."""
     with _warehouse(settings, warehouse_db) as con:
-        n_shares, n_counts = warehouse.build_suppression(con)
-        yield dg.MaterializeResult(asset_key=["warehouse", "share_suppression"], metadata={
-            **table_metadata(con, "warehouse.share_suppression"), "suppressed_cells": n_shares})
-        yield dg.MaterializeResult(asset_key=["warehouse", "count_suppression"], metadata={
-            **table_metadata(con, "warehouse.count_suppression"), "suppressed_cells": n_counts})
+        suppressed = warehouse.build_suppression(con)
+        for table, n in zip(registry.built_by("warehouse.build_suppression"), suppressed, strict=True):
+            yield dg.MaterializeResult(asset_key=key(table.key), metadata={
+                **described(con, table.key), "suppressed_cells": n})
 
 
-service_shares = _sql_table(
-    "service_shares", "Shares of stays and visits: one row per year, population, measure, breakdown and category.",
-    [cell_aggregates.key, dg.AssetKey(["warehouse", "share_suppression"]), dg.AssetKey(["warehouse", "share_cells"])],
-    warehouse.build_service_shares)
-user_counts = _sql_table(
-    "user_counts", "Counts of stays, visits and persons: one row per year, population, breakdown and category.",
-    [cell_aggregates.key, dg.AssetKey(["warehouse", "count_suppression"]), dg.AssetKey(["warehouse", "count_cells"])],
-    warehouse.build_user_counts)
-
-
-@dg.asset(
-    key=["warehouse", "releases"],
-    group_name="warehouse",
-    deps=[raw_delivery_files.key, SURVEY_KEYS[0], dg.AssetKey(["warehouse", "years"])],
-    kinds={"duckdb"},
-    pool=POOL,
-)
+@dg.asset(**declared("warehouse.releases"), pool=POOL)
 def releases(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
-    """Release status and identity: one row per loaded year (status from releases.csv, input
-    SHA-256, package version, git commit, codebook version, build time)."""
     with _warehouse(settings, warehouse_db) as con, _refusals():
         steps.build_release_table(con, settings.releases_csv, Path(settings.data_dir))
-        return dg.MaterializeResult(metadata=table_metadata(con, "warehouse.releases", preview=True))
+        return dg.MaterializeResult(metadata=described(con, "warehouse.releases"))
 
 
-@dg.asset(
-    key=["warehouse", "vintages"],
-    group_name="warehouse",
-    deps=[centre_offers.key, service_shares.key, user_counts.key, releases.key],
-    kinds={"duckdb"},
-    pool=POOL,
-)
+@dg.asset(**declared("warehouse.vintages"), pool=POOL)
 def vintages(
     context: dg.AssetExecutionContext, settings: KriseSettings, warehouse_db: DuckDBResource
 ) -> dg.MaterializeResult:
-    """Revisions of published figures: one row per revised figure and release (old and new value).
-
-    Holds the figures of this run against the release ledger in the data folder (`ledger/<year>/`).
-    A `publisert` year is frozen: any change stops the run with the list of changed figures, and
-    nothing is published. A `revidert` year with a new note records a revision in the ledger. The
-    table is rebuilt from the ledger, so a wiped warehouse gives the same vintages.
-    """
     with _warehouse(settings, warehouse_db) as con, _refusals(context):
         done = steps.hold_against_ledger(con, Path(settings.data_dir), settings.publication_db)
         for text in done.loud:
             context.log.warning(text)
         return dg.MaterializeResult(metadata={
-            **table_metadata(con, "warehouse.vintages", preview=True), "vintages": done.vintages,
+            **described(con, "warehouse.vintages"), "vintages": done.vintages,
             "ledger_years": dg.MetadataValue.json(done.ledger_years),
             "ledger_written": dg.MetadataValue.json([str(p) for p in done.written]),
             "notices": _notices([*done.loud, *done.notices])})
 
 
-@dg.asset(
-    key=["warehouse", "acknowledgements"],
-    group_name="warehouse",
-    kinds={"duckdb"},
-    pool=POOL,
-)
+@dg.asset(**declared("warehouse.acknowledgements"), pool=POOL)
 def acknowledgements(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
-    """Acknowledged warnings: one row per year, warning check and key found real, with its note
-    (from acknowledgements.csv in the data folder)."""
     with _warehouse(settings, warehouse_db) as con, _refusals():
         steps.build_acknowledgements(con, settings.acknowledgements_csv)
-        return dg.MaterializeResult(metadata=table_metadata(con, "warehouse.acknowledgements", preview=True))
+        return dg.MaterializeResult(metadata=described(con, "warehouse.acknowledgements"))
 
 
-@dg.asset(
-    key=["warehouse", "editorial_texts"],
-    group_name="warehouse",
-    deps=[centre_offers.key, service_shares.key, user_counts.key, releases.key,
-          dg.AssetKey(["warehouse", "label_changes"]), dg.AssetKey(["warehouse", "questions"])],
-    kinds={"duckdb", "markdown"},
-    pool=POOL,
-)
+@dg.asset(**declared("warehouse.editorial_texts"), pool=POOL)
 def editorial_texts(
     context: dg.AssetExecutionContext, settings: KriseSettings, warehouse_db: DuckDBResource
 ) -> dg.MaterializeResult:
-    """The editors' texts (data/tekster/<year>/<question>.md): one row per text with its SHA-256 and
-    the number of figure claims the figures about to be published do not bear out (the findings
-    are in warehouse.editorial_findings). A published or revised year with a finding is blocked."""
     with _warehouse(settings, warehouse_db) as con:
         n_texts, n_findings = editorial_gate.build(con, Path(settings.data_dir))
         blocking = editorial_gate.published_texts_hold(con)
         if not blocking.passed:
             context.log.error("Findings in texts of published years (run `krise-pipeline check-text`):\n"
                               + "\n".join(blocking.examples))
-        meta = table_metadata(con, "warehouse.editorial_texts", preview=True)
+        meta = described(con, "warehouse.editorial_texts")
         rows = con.execute("SELECT year, file, line, claim, reason FROM warehouse.editorial_findings "
                            "ORDER BY ALL LIMIT 20").fetchall()
     meta["texts"] = n_texts
@@ -368,36 +261,23 @@ def editorial_texts(
 
 # --- publication -----------------------------------------------------------------------------
 
-PUBLICATION_DEPS = {
-    "centre_offers": [centre_offers.key],
-    "service_shares": [service_shares.key],
-    "user_counts": [user_counts.key],
-    "questions": [dg.AssetKey(["warehouse", "questions"])],
-    "label_changes": [dg.AssetKey(["warehouse", "label_changes"])],
-    "releases": [releases.key, editorial_texts.key],
-    "vintages": [vintages.key],
-    "acknowledgements": [acknowledgements.key],
-    "codes": [],
-}
-
-
-def column_schema(table: catalog.Table) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(name=c.name, type=c.type, description=c.description)
-                                   for c in table.columns])
+# the publication of each published table waits for its warehouse table; releases waits for the texts' gate too
+PUBLICATION_DEPS = {t.name: [key(t.key)] for t in registry.TABLES if t.published and t.layer == "warehouse"}
+PUBLICATION_DEPS["releases"].append(editorial_texts.key)
 
 
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            ["publication", table],
+            ["publication", table.name],
             group_name="publication",
-            deps=PUBLICATION_DEPS[table],
+            deps=PUBLICATION_DEPS.get(table.name, []),
             kinds={"duckdb"},
-            description=f"publication.duckdb table `{table}`: {catalog.BY_NAME[table].grain}. "
-            f"{catalog.BY_NAME[table].description} (Aggregates only; what downstream tools read.)",
-            metadata={"dagster/column_schema": column_schema(catalog.BY_NAME[table])},
+            description=f"publication.duckdb table `{table.name}`: {table.grain}. "
+            f"{table.description} (Aggregates only; what downstream tools read.)",
+            metadata={"dagster/column_schema": column_schema(table)},
         )
-        for table in publish.PUBLISHED_QUERIES
+        for table in registry.PUBLISHED
     ],
     pool=POOL,
 )
@@ -437,11 +317,8 @@ ALL_ASSETS: Sequence[dg.AssetsDefinition] = (
     validated_delivery,
     years,
     reference_tables,
-    centre_offers,
-    cell_aggregates,
+    *SQL_TABLES,
     suppression_decisions,
-    service_shares,
-    user_counts,
     releases,
     editorial_texts,
     vintages,

@@ -13,11 +13,11 @@ from typing import Final
 
 import duckdb
 
-from krise_pipeline import quality
+from krise_pipeline import contract, quality
 from krise_pipeline.editorial import folder
 from krise_pipeline.exports.model import read_publication
 
-PUBLISHED: Final = ("publisert", "revidert")
+PUBLISHED: Final = contract.PUBLISHED_STATUSES
 
 
 def build(con: duckdb.DuckDBPyConnection, data_dir: Path) -> tuple[int, int]:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # Pillow is imported only where charts are drawn
     from krise_pipeline.editorial.folder import CheckedText
     from krise_pipeline.exports.charts import ChartSpec, RenderedChart
 
-PUBLISHED_STATUSES: Final = ("publisert", "revidert")
+PUBLISHED_STATUSES: Final = contract.PUBLISHED_STATUSES
 """Statuses shown without the draft banner ('revidert' shows its amendment note instead)."""
 
 ShareText = Callable[[Publication, int], str | None]
@@ -118,7 +118,7 @@ def earlier_revisions(pub: Publication, year: int) -> str:
     """Amendment notes for earlier years marked 'revidert' (the latest year has its own banner)."""
     notes = []
     for r in sorted(pub.releases, key=lambda r: r.year):
-        if r.year < year and r.status == "revidert":
+        if r.year < year and r.status == contract.REVISED:
             text = (r.note or "").strip() or "Tallene er rettet etter at de først ble publisert."
             notes.append(f"<li><strong>{r.year}:</strong> {_e(text)}</li>")
     if not notes:
@@ -135,7 +135,7 @@ def _latest_banner(pub: Publication, year: int) -> str:
     status = pub.status(year)
     release = pub.release(year)
     note = (release.note or "").strip() if release is not None else ""
-    if status == "revidert":
+    if status == contract.REVISED:
         text = note or "Tallene er rettet etter at de først ble publisert."
         return (f'<div class="notice notice-revised" role="note"><strong>Revidert</strong> '
                 f"<span>{_e(text)}</span></div>")

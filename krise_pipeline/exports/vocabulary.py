@@ -17,9 +17,9 @@ TARGET_GROUP_NAMES: Final = {
 }
 
 STATUS_NAMES: Final = {
-    "utkast": "Utkast (ikke publisert)",
-    "publisert": "Publisert",
-    "revidert": "Revidert",
+    contract.DRAFT: "Utkast (ikke publisert)",
+    contract.PUBLISHED: "Publisert",
+    contract.REVISED: "Revidert",
 }
 
 POPULATION_NAMES: Final = {

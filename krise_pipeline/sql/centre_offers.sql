@@ -13,7 +13,7 @@ WITH bases AS (
 -- every item the codebook has in the year, with the label valid that year
 year_items AS (
     SELECT y.year, cb.question, cb.item, cb.label, cb.item_order
-    FROM (SELECT DISTINCT year FROM validated.sentreskjema) AS y
+    FROM warehouse.years AS y
     JOIN warehouse.codebook AS cb
       ON (cb.valid_from IS NULL OR cb.valid_from <= y.year)
      AND (cb.valid_to IS NULL OR y.year <= cb.valid_to)
@@ -35,7 +35,7 @@ item_rows AS (
 -- minst_ett: centres that ticked at least one item of the question
 at_least_one AS (
     SELECT y.year, q.question, tg.target_group, count(DISTINCT s.senter_id) AS n_centres
-    FROM (SELECT DISTINCT year FROM validated.sentreskjema) AS y
+    FROM warehouse.years AS y
     CROSS JOIN warehouse.questions AS q
     JOIN (VALUES ('kvinner_menn', 'kvinner'), ('kvinner_menn', 'menn'), ('senter', 'alle'))
          AS tg(scope, target_group) ON tg.scope = q.scope

@@ -12,7 +12,7 @@ WITH measures AS (
 cells AS (
     SELECT y.year, c.population, c.measure, c.breakdown, c.category, c.cell_order,
            coalesce(m.n_with, 0) AS n_with, coalesce(m.n_base, 0) AS n_base
-    FROM (SELECT DISTINCT year FROM validated.sentreskjema) AS y
+    FROM warehouse.years AS y
     CROSS JOIN warehouse.share_cells AS c
     LEFT JOIN measures AS m
       ON m.year = y.year AND m.population = c.population AND m.measure = c.measure

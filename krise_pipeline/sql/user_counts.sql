@@ -4,7 +4,7 @@ CREATE OR REPLACE TABLE warehouse.user_counts AS
 WITH cells AS (
     SELECT y.year, c.population, c.breakdown, c.category, c.cell_order,
            coalesce(a.n_records, 0) AS n_records, coalesce(a.n_persons, 0) AS n_persons
-    FROM (SELECT DISTINCT year FROM validated.sentreskjema) AS y
+    FROM warehouse.years AS y
     CROSS JOIN warehouse.count_cells AS c
     LEFT JOIN warehouse.cell_aggregates AS a
       ON a.year = y.year AND a.population = c.record_population
