@@ -1,7 +1,10 @@
-"""Reader-facing Norwegian names for the codes of the publication tables."""
+"""Reader-facing Norwegian names for the codes of the publication tables (data/names.csv)."""
 
 from __future__ import annotations
 
+import csv
+import io
+from importlib import resources
 from typing import Final
 
 from krise_pipeline import contract
@@ -10,63 +13,68 @@ SOURCE: Final = "Bufdir, krisesenterstatistikken"
 PAGE_TITLE: Final = "Bo- og dagtilbud"
 PAGE_KICKER: Final = "Tall og statistikk fra krisesentrene i norske kommuner"
 
-TARGET_GROUP_NAMES: Final = {
-    "kvinner": "Tilbud til kvinner",
-    "menn": "Tilbud til menn",
-    "alle": "Alle sentre",
-}
+NAMES_FILE: Final = "names.csv"
+KINDS: Final = ("target_group", "status", "population", "count_population", "measure", "breakdown", "age_group",
+                "kjonn_adults", "kjonn_children")
 
-STATUS_NAMES: Final = {
-    contract.DRAFT: "Utkast (ikke publisert)",
-    contract.PUBLISHED: "Publisert",
-    contract.REVISED: "Revidert",
-}
 
-POPULATION_NAMES: Final = {
-    "voksne_opphold": "Opphold, voksne beboere",
-    "barn_opphold": "Opphold, barn",
-    "dagsbesok": "Dagsbesøk",
-}
-COUNT_POPULATION_NAMES: Final = {
-    "beboere": "Voksne beboere",
-    "barn": "Barn",
-    "dagbrukere": "Dagbrukere",
-}
+class NamesError(ValueError):
+    """data/names.csv does not give every code its one name."""
 
-MEASURE_NAMES: Final = {
-    "inntakssamtale": "Inntakssamtale",
-    "velkomstsamtale": "Velkomstsamtale",
-    "kartlegging_hjelpebehov": "Systematisk kartlegging av hjelpebehov",
-    "kartlegging_trusler_senter": (
-        "Systematisk kartlegging av trusler/beskyttelsesbehov i regi av krisesenteret"
-    ),
-    "kartlegging_trusler_andre": "Systematisk kartlegging av trusler/beskyttelsesbehov i regi av andre",
-    "kartlegging_trusler_totalt": (
-        "Systematisk kartlegging av trusler/beskyttelsesbehov, totalt (i regi av krisesenteret "
-        "eller andre)"
-    ),
-    "kartlegging_trusler_begge": (
-        "Systematisk kartlegging av trusler/beskyttelsesbehov både i regi av krisesenteret og "
-        "i regi av andre"
-    ),
-    "plan_under_opphold": "Plan for oppfølging under oppholdet",
-    "plan_etter_opphold": "Plan for oppfølging etter oppholdet",
-}
 
-BREAKDOWN_NAMES: Final = {
-    "alle": "Alle",
-    "kjonn": "Kjønn",
-    "aldersgruppe": "Aldersgruppe",
-    "aldersgruppe_grov": "Aldersgruppe (grov)",
-}
+def read_names(text: str, source: str = NAMES_FILE) -> dict[str, dict[str, str]]:
+    """The names by kind and code from the text of names.csv (`kind,code,name`), checked: a known
+    kind, a code once per kind, a name, and every code the contract uses named."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or rows[0] != ["kind", "code", "name"]:
+        raise NamesError(f"{source} line 1: the header must be kind,code,name")
+    names: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
+    for line, row in enumerate(rows[1:], start=2):
+        if not row:
+            continue
+        if len(row) != 3:
+            raise NamesError(f"{source} line {line}: {len(row)} fields, expected 3 (kind,code,name)")
+        kind, code, name = (v.strip() for v in row)
+        if kind not in names:
+            raise NamesError(f"{source} line {line}, column kind: unknown kind {kind!r} (one of {', '.join(KINDS)})")
+        if not code or not name:
+            raise NamesError(f"{source} line {line}, column {'code' if not code else 'name'}: empty")
+        if code in names[kind]:
+            raise NamesError(f"{source} line {line}, column code: {code!r} is named twice for {kind}")
+        names[kind][code] = name
+    required = {
+        "target_group": (*contract.TARGET_GROUPS, contract.TARGET_GROUP_ALL),
+        "status": contract.RELEASE_STATUSES,
+        "population": tuple(contract.SHARE_POPULATIONS),
+        "count_population": tuple(contract.COUNT_POPULATIONS),
+        "measure": (*(m for _, helps in contract.SHARE_POPULATIONS.values() for m in helps),
+                    *contract.DERIVED_MEASURES),
+        "breakdown": tuple(contract.BREAKDOWNS),
+        "age_group": tuple(c for b in ("aldersgruppe", "aldersgruppe_grov") for c in contract.BREAKDOWNS[b]),
+        "kjonn_adults": contract.BREAKDOWNS["kjonn"],
+        "kjonn_children": contract.BREAKDOWNS["kjonn"],
+    }
+    for kind, codes in required.items():
+        missing = [c for c in dict.fromkeys(codes) if c not in names[kind]]
+        if missing:
+            raise NamesError(f"{source}: no name for the {kind} code{'s' if len(missing) > 1 else ''} "
+                             f"{', '.join(missing)}")
+    return names
 
-AGE_NAMES: Final = {
-    "0-2": "0–2 år",
-    "3-5": "3–5 år",
-    "6-10": "6–10 år",
-    "11-17": "11–17 år",
-    "6-17": "6–17 år",
-}
+
+def _load() -> dict[str, dict[str, str]]:
+    text = resources.files("krise_pipeline").joinpath("data", NAMES_FILE).read_text(encoding="utf-8")
+    return read_names(text, f"krise_pipeline/data/{NAMES_FILE}")
+
+
+NAMES: Final = _load()
+TARGET_GROUP_NAMES: Final = NAMES["target_group"]
+STATUS_NAMES: Final = NAMES["status"]
+POPULATION_NAMES: Final = NAMES["population"]
+COUNT_POPULATION_NAMES: Final = NAMES["count_population"]
+MEASURE_NAMES: Final = NAMES["measure"]
+BREAKDOWN_NAMES: Final = NAMES["breakdown"]
+AGE_NAMES: Final = NAMES["age_group"]
 
 
 def category_name(population: str, breakdown: str, category: str) -> str:
@@ -74,8 +82,7 @@ def category_name(population: str, breakdown: str, category: str) -> str:
         return "Alle"
     if breakdown == "kjonn":
         children = population in ("barn_opphold", "barn")
-        names = {"K": "Jenter" if children else "Kvinner", "M": "Gutter" if children else "Menn"}
-        return names.get(category, category)
+        return NAMES["kjonn_children" if children else "kjonn_adults"].get(category, category)
     if breakdown in ("aldersgruppe", "aldersgruppe_grov"):
         return AGE_NAMES.get(category, category)
     return category
