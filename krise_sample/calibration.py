@@ -159,7 +159,7 @@ def _rows(folder: Path, name: str, columns: Sequence[str]) -> Iterator[_Row]:
     path = folder / name
     if not path.is_file():
         raise CalibrationError(f"{path}: missing calibration file")
-    with path.open(encoding="utf-8", newline="") as fh:
+    with path.open(encoding="utf-8-sig", newline="") as fh:  # a BOM from a spreadsheet is fine
         reader = csv.reader(fh)
         header = next(reader, None)
         if header is None:
