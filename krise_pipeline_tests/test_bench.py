@@ -116,6 +116,21 @@ def matched(ours: pd.DataFrame, theirs: pd.DataFrame, keys: list[str]) -> pd.Dat
     return both
 
 
+def ours_and_reference(con: duckdb.DuckDBPyConnection, table: str, reference_rows: pd.DataFrame, keys: list[str],
+                       values: list[str], extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """warehouse.`table` beside the reference's `values` (suffix _ref) on `keys`; every row in both."""
+    ours = con.execute(f"SELECT {', '.join([*keys, *values, *extra])} FROM warehouse.{table}").df()
+    return matched(ours, reference_rows[[*keys, *values]], keys)
+
+
+def differing(rows: pd.DataFrame, values: list[str]) -> pd.DataFrame:
+    """The rows where any of `values` differs from the reference's."""
+    mask = pd.Series(False, index=rows.index)
+    for v in values:
+        mask |= rows[v] != rows[f"{v}_ref"]
+    return rows[mask]
+
+
 def test_ten_x_is_big_enough(ten_x: tuple[Path, duckdb.DuckDBPyConnection]) -> None:
     _, con = ten_x
     counts = [con.execute(f"SELECT count(*) FROM validated.{t}").fetchone() for t in
@@ -125,13 +140,12 @@ def test_ten_x_is_big_enough(ten_x: tuple[Path, duckdb.DuckDBPyConnection]) -> N
 
 def test_every_centre_count_at_ten_x(ten_x: tuple[Path, duckdb.DuckDBPyConnection],
                                      figures: reference.Figures) -> None:
-    _, con = ten_x
-    keys = ["year", "question", "item", "target_group"]
-    ours = con.execute(f"SELECT {', '.join(keys)}, n_centres, n_base FROM warehouse.centre_offers").df()
-    both = matched(ours, figures.centre_offers[[*keys, "n_centres", "n_base"]], keys)
+    values = ["n_centres", "n_base"]
+    both = ours_and_reference(ten_x[1], "centre_offers", figures.centre_offers,
+                              ["year", "question", "item", "target_group"], values)
     assert len(both) > 150
     assert (both.n_base == 200).any()  # 10x has round(43 * 10 ** (2/3)) = 200 centres
-    diff = both[(both.n_centres != both.n_centres_ref) | (both.n_base != both.n_base_ref)]
+    diff = differing(both, values)
     assert diff.empty, diff.head(20).to_string()
 
 
@@ -146,19 +160,18 @@ def test_every_unsuppressed_share_at_ten_x(ten_x: tuple[Path, duckdb.DuckDBPyCon
     shown = both[~both.suppressed]
     assert len(shown) > 0.8 * len(both) and set(shown.population) == set(ours.population)
     assert shown.n_base.notna().all() and both[both.suppressed].n_with.isna().all()
-    diff = shown[(shown.n_with != shown.n_with_ref) | (shown.n_base != shown.n_base_ref)]
+    diff = differing(shown, ["n_with", "n_base"])
     assert diff.empty, diff.head(20).to_string()
 
 
 def test_every_unsuppressed_count_at_ten_x(ten_x: tuple[Path, duckdb.DuckDBPyConnection],
                                            figures: reference.Figures) -> None:
-    _, con = ten_x
-    keys = ["year", "population", "breakdown", "category"]
-    ours = con.execute(f"SELECT {', '.join(keys)}, n_records, n_persons, suppressed FROM warehouse.user_counts").df()
-    both = matched(ours, figures.user_counts[[*keys, "n_records", "n_persons"]], keys)
+    values = ["n_records", "n_persons"]
+    both = ours_and_reference(ten_x[1], "user_counts", figures.user_counts,
+                              ["year", "population", "breakdown", "category"], values, extra=("suppressed",))
     shown = both[~both.suppressed]
     assert len(shown) >= 6 and (shown.n_records > 10_000).any()
-    diff = shown[(shown.n_records != shown.n_records_ref) | (shown.n_persons != shown.n_persons_ref)]
+    diff = differing(shown, values)
     assert diff.empty, diff.head(20).to_string()
 
 

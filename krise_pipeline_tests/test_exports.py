@@ -351,23 +351,31 @@ def test_share_sentences(pub: Publication) -> None:
         assert fragment in visits
 
 
+def updated_publication(db_copy: Path, *updates: str) -> Publication:
+    """The publication of the database copy after the SQL statements `updates`."""
+    for sql in updates:
+        execute(db_copy, sql)
+    return load_publication(db_copy)
+
+
 def test_sentences_follow_the_database(db_copy: Path) -> None:
-    execute(db_copy, "update centre_offers set n_centres = 31 where year = 2024 and question = 'politivurdering' "
-                     "and item in ('vurdert', 'minst_ett') and target_group = 'kvinner'")
-    execute(db_copy, "update service_shares set n_with = 190, share = 0.95 where year = 2024 and "
-                     "population = 'voksne_opphold' and measure = 'inntakssamtale' and breakdown = 'alle'")
-    pub = load_publication(db_copy)
+    pub = updated_publication(
+        db_copy,
+        "update centre_offers set n_centres = 31 where year = 2024 and question = 'politivurdering' "
+        "and item in ('vurdert', 'minst_ett') and target_group = 'kvinner'",
+        "update service_shares set n_with = 190, share = 0.95 where year = 2024 and "
+        "population = 'voksne_opphold' and measure = 'inntakssamtale' and breakdown = 'alle'")
     assert (texts.politivurdering_sentence(pub, 2024) or "").startswith("31 av de 43 sentrene med tilbud til kvinner")
     assert "(fra 28 til 31)" in " ".join(texts.yoy_sentences(pub, "politivurdering", 2024))
     assert "inntakssamtale ved 95 prosent av oppholdene" in (texts.adult_paragraph(pub, 2024) or "")
 
 
 def test_suppressed_shares_are_shown_as_dots(db_copy: Path) -> None:
-    execute(db_copy, "update service_shares set n_with = null, n_base = null, share = null, suppressed = true "
-                     "where year = 2024 and population = 'dagsbesok'")
-    execute(db_copy, "update service_shares set n_with = null, n_base = null, share = null, suppressed = true "
-                     "where year = 2024 and breakdown = 'aldersgruppe' and category in ('6-10', '11-17')")
-    pub = load_publication(db_copy)
+    hidden = "update service_shares set n_with = null, n_base = null, share = null, suppressed = true where "
+    pub = updated_publication(
+        db_copy,
+        hidden + "year = 2024 and population = 'dagsbesok'",
+        hidden + "year = 2024 and breakdown = 'aldersgruppe' and category in ('6-10', '11-17')")
     visits = texts.visit_paragraph(pub, 2024) or ""
     assert "ved .. prosent av dagsbesøkene" in visits
     assert "25 prosent" not in visits
@@ -434,22 +442,19 @@ def test_preview_page(out: tuple[Path, list[Path]]) -> None:
 
 
 def test_published_and_revised_years(db_copy: Path) -> None:
-    execute(db_copy, "update releases set status = 'publisert' where year = 2024")
-    pub = load_publication(db_copy)
+    pub = updated_publication(db_copy, "update releases set status = 'publisert' where year = 2024")
     rendered = {q.question: charts.render_question(pub, q.question, 2024) for q in pub.questions}
     assert "UTKAST" not in preview.render_html(pub, rendered)
-    execute(db_copy, "update releases set status = 'revidert', note = 'Tallene for politivurdering er rettet.' "
-                     "where year = 2024")
-    pub = load_publication(db_copy)
+    pub = updated_publication(db_copy, "update releases set status = 'revidert', "
+                                       "note = 'Tallene for politivurdering er rettet.' where year = 2024")
     html = preview.render_html(pub, rendered)
     assert "UTKAST" not in html
     assert "notice-revised" in html and "Tallene for politivurdering er rettet." in html
 
 
 def test_revision_of_an_earlier_year_is_noted_beside_the_draft(db_copy: Path) -> None:
-    execute(db_copy, "update releases set status = 'revidert', note = 'Dagsbesøk 2023 er rettet fra 8 118 til 8 115.' "
-                     "where year = 2023")
-    pub = load_publication(db_copy)
+    pub = updated_publication(db_copy, "update releases set status = 'revidert', "
+                                       "note = 'Dagsbesøk 2023 er rettet fra 8 118 til 8 115.' where year = 2023")
     rendered = {q.question: charts.render_question(pub, q.question, 2024) for q in pub.questions}
     html = preview.render_html(pub, rendered)
     assert "UTKAST" in html

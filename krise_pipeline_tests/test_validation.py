@@ -204,7 +204,29 @@ def add(kind: str, row: dict[str, Any]) -> Change:
     return change
 
 
-ROW_RULES: list[tuple[str, Change, str, str, str, str, str]] = [
+RowRule = tuple[str, Change, str, str, str, str, str]
+USER_FILES = {"adults": ADULTS, "children": CHILDREN, "visits": VISITS}
+
+
+def bad_cell(name: str, kind: str, index: int, rule: str, **cell: str) -> RowRule:
+    """One cell of a user file's row `index` (line index + 2) set to a value reported there under `rule`."""
+    [(column, value)] = cell.items()
+    return name, edit(kind, index, **cell), USER_FILES[kind], f"line {index + 2}", column, rule, value
+
+
+def repeated_stay_rules(kind: str, file: str, make: Callable[..., dict[str, str]], person: str,
+                        names: tuple[str, str]) -> list[RowRule]:
+    """A third stay (line 4) repeating the first one's opphold_id, or its person's first-stay flag."""
+    first = make()
+    new_id, new_person = first["opphold_id"][0] + "3", first[person][0] + "3"
+    return [
+        (names[0], add(kind, make(**{person: new_person})), file, "line 4", "opphold_id", "unique",
+         first["opphold_id"]),
+        (names[1], add(kind, make(opphold_id=new_id)), file, "line 4", person, "first_flag", first[person]),
+    ]
+
+
+ROW_RULES: list[RowRule] = [
     # survey (row 2 = KS001 with offers for women and men, row 3 = KS002 with an offer for women only)
     ("senter_id pattern", edit("survey_rows", 1, senter_id="KS02"), SURVEY, "svar!A3", "senter_id", "pattern",
      "KS02"),
@@ -237,75 +259,54 @@ ROW_RULES: list[tuple[str, Change, str, str, str, str, str]] = [
      edit("survey_rows", 1, har_tilbud_kvinner="", **{"tilbud_barn__velkomstsamtale__k": 1}), SURVEY,
      cell("tilbud_barn__velkomstsamtale__k", 3), "tilbud_barn__velkomstsamtale__k", "no_offer", "1"),
     # adult stays (line 2 = O1, line 3 = O2 reserved)
-    ("opphold_id required", edit("adults", 0, opphold_id=""), ADULTS, "line 2", "opphold_id", "required", ""),
-    ("person_id required", edit("adults", 1, person_id=""), ADULTS, "line 3", "person_id", "required", ""),
-    ("senter_id pattern in a user file", edit("adults", 0, senter_id="ks001"), ADULTS, "line 2", "senter_id",
-     "pattern", "ks001"),
-    ("adult kjonn", edit("adults", 0, kjonn="k"), ADULTS, "line 2", "kjonn", "code_list", "k"),
-    ("adult alder below 18", edit("adults", 0, alder="7"), ADULTS, "line 2", "alder", "range", "7"),
-    ("adult alder above 110", edit("adults", 0, alder="111"), ADULTS, "line 2", "alder", "range", "111"),
-    ("adult alder not a number", edit("adults", 0, alder="34.5"), ADULTS, "line 2", "alder", "range", "34.5"),
-    ("innflyttet required", edit("adults", 1, innflyttet=""), ADULTS, "line 3", "innflyttet", "required", ""),
-    ("innflyttet not a real date", edit("adults", 0, innflyttet="2024-02-30"), ADULTS, "line 2", "innflyttet",
-     "date", "2024-02-30"),
-    ("innflyttet not ISO", edit("adults", 0, innflyttet="01.03.2024"), ADULTS, "line 2", "innflyttet", "date",
-     "01.03.2024"),
-    ("utflyttet not a date", edit("adults", 0, utflyttet="2024-3-20"), ADULTS, "line 2", "utflyttet", "date",
-     "2024-3-20"),
-    ("utflyttet before innflyttet", edit("adults", 0, utflyttet="2024-02-29"), ADULTS, "line 2", "utflyttet",
-     "date_order", "2024-02-29"),
+    bad_cell("opphold_id required", "adults", 0, "required", opphold_id=""),
+    bad_cell("person_id required", "adults", 1, "required", person_id=""),
+    bad_cell("senter_id pattern in a user file", "adults", 0, "pattern", senter_id="ks001"),
+    bad_cell("adult kjonn", "adults", 0, "code_list", kjonn="k"),
+    bad_cell("adult alder below 18", "adults", 0, "range", alder="7"),
+    bad_cell("adult alder above 110", "adults", 0, "range", alder="111"),
+    bad_cell("adult alder not a number", "adults", 0, "range", alder="34.5"),
+    bad_cell("innflyttet required", "adults", 1, "required", innflyttet=""),
+    bad_cell("innflyttet not a real date", "adults", 0, "date", innflyttet="2024-02-30"),
+    bad_cell("innflyttet not ISO", "adults", 0, "date", innflyttet="01.03.2024"),
+    bad_cell("utflyttet not a date", "adults", 0, "date", utflyttet="2024-3-20"),
+    bad_cell("utflyttet before innflyttet", "adults", 0, "date_order", utflyttet="2024-02-29"),
     ("stay starting after the year", edit("adults", 0, innflyttet="2025-01-01", utflyttet=""), ADULTS, "line 2",
      "innflyttet", "not_in_year", "2025-01-01"),
     ("stay ending before the year", edit("adults", 0, innflyttet="2023-11-01", utflyttet="2023-12-31"), ADULTS,
      "line 2", "utflyttet", "not_in_year", "2023-12-31"),
-    ("first-stay flag", edit("adults", 0, forste_opphold_i_aret="ja"), ADULTS, "line 2",
-     "forste_opphold_i_aret", "flag", "ja"),
-    ("reservert flag", edit("adults", 0, reservert="2"), ADULTS, "line 2", "reservert", "flag", "2"),
-    ("help required when not reserved", edit("adults", 0, plan_etter_opphold=""), ADULTS, "line 2",
-     "plan_etter_opphold", "required", ""),
-    ("help flag", edit("adults", 0, inntakssamtale="J"), ADULTS, "line 2", "inntakssamtale", "flag", "J"),
-    ("help empty when reserved", edit("adults", 1, kartlegging_trusler_andre="0"), ADULTS, "line 3",
-     "kartlegging_trusler_andre", "must_be_empty", "0"),
-    ("opphold_id unique", add("adults", adult_stay(person_id="P3")), ADULTS, "line 4", "opphold_id", "unique",
-     "O1"),
-    ("one first-stay flag per person", add("adults", adult_stay(opphold_id="O3")), ADULTS, "line 4",
-     "person_id", "first_flag", "P1"),
-    ("centre not in the survey", edit("adults", 1, senter_id="KS003"), ADULTS, "line 3", "senter_id",
-     "unknown_centre", "KS003"),
+    bad_cell("first-stay flag", "adults", 0, "flag", forste_opphold_i_aret="ja"),
+    bad_cell("reservert flag", "adults", 0, "flag", reservert="2"),
+    bad_cell("help required when not reserved", "adults", 0, "required", plan_etter_opphold=""),
+    bad_cell("help flag", "adults", 0, "flag", inntakssamtale="J"),
+    bad_cell("help empty when reserved", "adults", 1, "must_be_empty", kartlegging_trusler_andre="0"),
+    *repeated_stay_rules("adults", ADULTS, adult_stay, "person_id",
+                         ("opphold_id unique", "one first-stay flag per person")),
+    bad_cell("centre not in the survey", "adults", 1, "unknown_centre", senter_id="KS003"),
     # children's stays (line 2 = C1, line 3 = C2 reserved)
-    ("barn_id required", edit("children", 0, barn_id=""), CHILDREN, "line 2", "barn_id", "required", ""),
-    ("child kjonn", edit("children", 0, kjonn="A"), CHILDREN, "line 2", "kjonn", "code_list", "A"),
-    ("child alder required", edit("children", 0, alder=""), CHILDREN, "line 2", "alder", "required", ""),
-    ("child alder 0-17", edit("children", 1, alder="18"), CHILDREN, "line 3", "alder", "range", "18"),
-    ("child help required", edit("children", 0, velkomstsamtale=""), CHILDREN, "line 2", "velkomstsamtale",
-     "required", ""),
-    ("child help empty when reserved", edit("children", 1, plan_under_opphold="1"), CHILDREN, "line 3",
-     "plan_under_opphold", "must_be_empty", "1"),
-    ("child opphold_id unique", add("children", child_stay(barn_id="B3")), CHILDREN, "line 4", "opphold_id",
-     "unique", "C1"),
-    ("one first-stay flag per child", add("children", child_stay(opphold_id="C3")), CHILDREN, "line 4",
-     "barn_id", "first_flag", "B1"),
-    ("child centre not in the survey", edit("children", 0, senter_id="KS999"), CHILDREN, "line 2", "senter_id",
-     "unknown_centre", "KS999"),
+    bad_cell("barn_id required", "children", 0, "required", barn_id=""),
+    bad_cell("child kjonn", "children", 0, "code_list", kjonn="A"),
+    bad_cell("child alder required", "children", 0, "required", alder=""),
+    bad_cell("child alder 0-17", "children", 1, "range", alder="18"),
+    bad_cell("child help required", "children", 0, "required", velkomstsamtale=""),
+    bad_cell("child help empty when reserved", "children", 1, "must_be_empty", plan_under_opphold="1"),
+    *repeated_stay_rules("children", CHILDREN, child_stay, "barn_id",
+                         ("child opphold_id unique", "one first-stay flag per child")),
+    bad_cell("child centre not in the survey", "children", 0, "unknown_centre", senter_id="KS999"),
     # day visits (line 2 = V1, 3 = V2, 4 = V3 reserved)
-    ("besok_id required", edit("visits", 0, besok_id=""), VISITS, "line 2", "besok_id", "required", ""),
-    ("dato required", edit("visits", 1, dato=""), VISITS, "line 3", "dato", "required", ""),
-    ("dato not a date", edit("visits", 1, dato="2024-04-31"), VISITS, "line 3", "dato", "date", "2024-04-31"),
-    ("visit outside the year", edit("visits", 1, dato="2023-12-31"), VISITS, "line 3", "dato", "not_in_year",
-     "2023-12-31"),
-    ("visit kjonn", edit("visits", 0, kjonn="X"), VISITS, "line 2", "kjonn", "code_list", "X"),
-    ("first-visit flag", edit("visits", 0, forste_besok_i_aret="2"), VISITS, "line 2", "forste_besok_i_aret",
-     "flag", "2"),
-    ("visit help empty when reserved", edit("visits", 2, kartlegging_hjelpebehov="1"), VISITS, "line 4",
-     "kartlegging_hjelpebehov", "must_be_empty", "1"),
-    ("visit help required", edit("visits", 1, kartlegging_trusler_senter=""), VISITS, "line 3",
-     "kartlegging_trusler_senter", "required", ""),
+    bad_cell("besok_id required", "visits", 0, "required", besok_id=""),
+    bad_cell("dato required", "visits", 1, "required", dato=""),
+    bad_cell("dato not a date", "visits", 1, "date", dato="2024-04-31"),
+    bad_cell("visit outside the year", "visits", 1, "not_in_year", dato="2023-12-31"),
+    bad_cell("visit kjonn", "visits", 0, "code_list", kjonn="X"),
+    bad_cell("first-visit flag", "visits", 0, "flag", forste_besok_i_aret="2"),
+    bad_cell("visit help empty when reserved", "visits", 2, "must_be_empty", kartlegging_hjelpebehov="1"),
+    bad_cell("visit help required", "visits", 1, "required", kartlegging_trusler_senter=""),
     ("besok_id unique", add("visits", visit(person_id="P11", forste_besok_i_aret="0")), VISITS, "line 5",
      "besok_id", "unique", "V1"),
     ("one first-visit flag per person", add("visits", visit(besok_id="V4")), VISITS, "line 5", "person_id",
      "first_flag", "P9"),
-    ("visit centre not in the survey", edit("visits", 2, senter_id="KS002x"), VISITS, "line 4", "senter_id",
-     "pattern", "KS002x"),
+    bad_cell("visit centre not in the survey", "visits", 2, "pattern", senter_id="KS002x"),
 ]
 
 
