@@ -335,11 +335,12 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def generator_fingerprint() -> str:
-    """What the generated files depend on: the generator, the contract and the codebook."""
+    """What the generated files depend on: the generator and its calibration, the contract and the codebook."""
     pkg = REPO / "krise_pipeline"
+    sample = REPO / "krise_sample"
     h = hashlib.sha256()
-    for p in (pkg.parent / "krise_sample" / "generator.py", pkg / "contract.py", pkg / "codebook.py",
-              pkg / "data" / "codebook.csv", pkg / "data" / "questions.csv"):
+    for p in (sample / "generator.py", sample / "calibration.py", *sorted((sample / "calibration").glob("*.csv")),
+              pkg / "contract.py", pkg / "codebook.py", pkg / "data" / "codebook.csv", pkg / "data" / "questions.csv"):
         h.update(p.read_bytes())
     return h.hexdigest()
 
