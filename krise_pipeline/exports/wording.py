@@ -262,18 +262,16 @@ def _check_row(path: str, row: Row, questions: set[str]) -> None:
         names = template_fields(row.text)
     except ValueError as e:
         raise fail("text", f"{e} (a literal brace is written {{{{ or }}}})") from e
-    allowed_names = set(key.fields)
-    if row.subject in contract.SHARE_POPULATIONS and row.key == "sentence":
-        allowed_names |= set(measures(row.subject))
-        if not set(names) & set(measures(row.subject)):
-            raise fail("text", "a sentence names at least one measure, e.g. {"
-                               + measures(row.subject)[0] + "}")
-    if row.key == "sentences" and row.text not in SENTENCE_KINDS:
-        raise fail("text", f"unknown sentence kind {row.text!r} (one of {', '.join(SENTENCE_KINDS)})")
+    share_sentence = row.subject in contract.SHARE_POPULATIONS and row.key == "sentence"
+    allowed_names = {*key.fields, *(measures(row.subject) if share_sentence else ())}
     for name in names:
         if name not in allowed_names:
             choice = ", ".join("{" + n + "}" for n in sorted(allowed_names)) or "none"
             raise fail("text", f"unknown placeholder {{{name}}} for key {row.key!r} (allowed: {choice})")
+    if share_sentence and not set(names) & set(measures(row.subject)):
+        raise fail("text", "a sentence names at least one measure, e.g. {" + measures(row.subject)[0] + "}")
+    if row.key == "sentences" and row.text not in SENTENCE_KINDS:
+        raise fail("text", f"unknown sentence kind {row.text!r} (one of {', '.join(SENTENCE_KINDS)})")
 
 
 def _check_complete(path: str, rows: tuple[Row, ...]) -> None:
