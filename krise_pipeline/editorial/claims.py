@@ -350,7 +350,7 @@ def _measure(window: str) -> str | None:
 
 def _age(window: str) -> str:
     low = " ".join(window.lower().split())
-    for category, phrase in vocab.AGE_CATEGORIES:
+    for category, phrase in vocab.age_categories():
         if phrase.lower() in low:
             return category
     return "alle"

@@ -9,13 +9,14 @@ the few phrases editors use that are not a label (and the phrases the generated 
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cache
 from typing import Final
 
 from krise_pipeline import codebook, contract
-from krise_pipeline.exports import texts
+from krise_pipeline.exports import texts, wording
 
 TOKEN: Final = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -73,8 +74,10 @@ MEASURE_RULES: Final = (
 )
 """The measure a share is about, from the words around it (first rule that matches wins)."""
 
-AGE_CATEGORIES: Final = tuple(sorted(texts.AGE_PHRASES.items(), key=lambda kv: -len(kv[1])))
-"""(category, phrase) of the age groups, in the generated sentences' words, longest first."""
+def age_categories() -> tuple[tuple[str, str], ...]:
+    """(category, phrase) of the age groups, in the generated sentences' words, longest first."""
+    groups = wording.current().age_groups(texts.AGE_POPULATION)
+    return tuple(sorted(groups.items(), key=lambda kv: -len(kv[1])))
 
 
 def breakdown_of(category: str) -> str:
@@ -114,6 +117,15 @@ def _label_words(label: str) -> tuple[str, ...]:
     return tuple(w for w, _, _ in tokens(label.split("(")[0]))
 
 
+def _phrase_words(template: str) -> tuple[str, ...]:
+    """The words of a wording template without its figures: "drev ... informasjonsarbeid i {year}"
+    gives "drev ... informasjonsarbeid" (a preposition left before a figure is dropped too)."""
+    words = [w for w, _, _ in tokens(" ".join(t for t, _, _, _ in string.Formatter().parse(template)))]
+    while words and words[-1] in PREPOSITIONS:
+        words.pop()
+    return tuple(words)
+
+
 @cache
 def phrases(question: str) -> tuple[Phrase, ...]:
     """Every way of naming an item of a question: its labels in all years and its aliases."""
@@ -127,16 +139,16 @@ def phrases(question: str) -> tuple[Phrase, ...]:
                      "botilbud_menn_midlertidig"):
             words = _label_words(contract.DERIVED_LABELS[item])
             out.setdefault((item, words), Phrase(question, item, words, True))
-    reach = texts.REACH.get(question)
+    reach = wording.current().reach_phrases().get(question)
     if reach:
-        words = tuple(w for w, _, _ in tokens(reach))
+        words = _phrase_words(reach)
         out.setdefault((contract.MINST_ETT, words), Phrase(question, contract.MINST_ETT, words, False))
     for (q, item), extra in ALIASES.items():
         if q == question:
             for phrase in extra:
                 words = tuple(w for w, _, _ in tokens(phrase))
                 out.setdefault((item, words), Phrase(question, item, words, False))
-    for (q, item), phrase in texts.ITEM_PHRASES.items():
+    for (q, item), phrase in wording.current().predicates().items():
         if q == question:
             words = tuple(w for w, _, _ in tokens(phrase))
             out.setdefault((item, words), Phrase(question, item, words, False))

@@ -1,7 +1,8 @@
 """The page's figure sentences, generated from the published figures only.
 
 Every number in a sentence is read from the publication; the wording rules (quantifiers,
-rounding, "x av 10") live in `rules.py`. A suppressed figure is written as "..".
+rounding, "x av 10") live in `rules.py`, the phrases of each question and population in
+`data/wording.csv` (read by `wording.py`). A suppressed figure is written as "..".
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from krise_pipeline import contract
-from krise_pipeline.exports import rules
+from krise_pipeline.exports import rules, wording
 from krise_pipeline.exports.model import LabelChangeRow, Offer, Publication, ShareCell
 from krise_pipeline.exports.rules import centres, format_int, join_nb, lower_first, upper_first
 from krise_pipeline.exports.vocabulary import MEASURE_NAMES
@@ -22,52 +23,13 @@ YEAR_SERIES_LENGTH: Final = 5
 YOY_MAX_ITEMS: Final = 4
 """At most this many items per direction and target group (the largest moves, "blant annet")."""
 
-VERBS: Final = {
-    "tilbud_beboere": "tilbød",
-    "tilbud_barn": "tilbød barn",
-    "tilbud_dagbrukere": "tilbød dagbrukerne",
-    "tilbud_parorende": "tilbød pårørende",
-    "mal_beboere": "hadde skriftlig mal/prosedyre for",
-    "mal_barn": "hadde skriftlig mal/prosedyre for",
-    "prosedyre_dagbrukere": "hadde skriftlig prosedyre for",
-    "sikkerhetstiltak": "hadde",
-    "brukermedvirkning": "brukte",
-    "utdanningsinstitusjoner": "hadde besøkt",
-    "nettside": "oppga",
-}
-DEFAULT_VERB: Final = "krysset av for"
-
-REACH: Final = {
-    "tilbud_beboere": "hadde minst ett av tilbudene til beboere",
-    "mal_beboere": "hadde skriftlig mal/prosedyre for minst ett av tilbudene til beboere",
-    "tilbud_barn": "hadde minst én form for tilbud til barn",
-    "mal_barn": "hadde skriftlig mal/prosedyre for minst ett av tilbudene til barn",
-    "tilbud_dagbrukere": "hadde minst ett av tilbudene til dagbrukere",
-    "prosedyre_dagbrukere": "hadde skriftlig prosedyre for minst ett av tilbudene til dagbrukere",
-    "tilbud_parorende": "hadde tilbud om bistand til pårørende",
-    "sikkerhetstiltak": "hadde minst ett av sikkerhetstiltakene",
-    "brukermedvirkning": "hadde rutiner for innhenting av brukernes tilbakemelding på tilbudet",
-    "informasjonsarbeid": "drev utadrettet informasjonsarbeid",
-    "utdanningsinstitusjoner": "hadde besøkt minst én type utdanningsinstitusjon",
-}
-DEFAULT_REACH: Final = "krysset av for minst ett av alternativene"
-
-ITEM_PHRASES: Final = {
-    ("politivurdering", "vurdert"): "hadde fått bygninger og sikkerhetstiltak vurdert av lokalt politi",
-    ("politivurdering", "skriftlig"): "hadde politiets vurdering skriftlig",
-    ("nettside", "egen_nettside"): "hadde egen nettside",
-    ("nettside", "flere_sprak"): "hadde teksten på nettsiden tilgjengelig på flere språk",
-    ("nettside", "synshemmede"): "hadde teksten på nettsiden tilrettelagt for synshemmede",
-}
-"""Items whose label does not read well after a verb: the whole predicate for running text."""
-
 OTHER_ITEM: Final = "annet"
 
 GROUP_PHRASE: Final = {"kvinner": "med tilbud til kvinner", "menn": "med tilbud til menn", "alle": ""}
 
 
 def verb(question: str) -> str:
-    return VERBS.get(question, DEFAULT_VERB)
+    return wording.current().verb(question)
 
 
 def _with_group(base_phrase: str, group: str) -> str:
@@ -170,18 +132,34 @@ def _named_offers(pub: Publication, question: str, year: int, group: str) -> lis
 
 
 def reach_sentence(pub: Publication, question: str, year: int) -> str | None:
-    """'38 av de 43 sentrene med tilbud til kvinner og 36 av de 42 ... hadde tilbud om ...'."""
-    phrase = REACH.get(question, DEFAULT_REACH)
+    """'38 av de 43 sentrene med tilbud til kvinner og 36 av de 42 ... hadde tilbud om ...'.
+
+    The item counted is `minst_ett` unless the question's `reach` row names one; a question with
+    `reach_clause_*` rows adds how many of those centres also had the clause's item
+    ("..., hvorav henholdsvis 11 og 9 sentre ...") when every target group has it.
+    """
+    w = wording.current()
+    item, phrase = w.reach(question)
+    groups: list[str] = []
     whos: list[str] = []
     for group in pub.target_groups(question):
-        o = pub.offer(year, question, contract.MINST_ETT, group)
+        o = pub.offer(year, question, item, group)
         if o is None or o.n_base == 0:
             continue
+        groups.append(group)
         whos.append(_who(o.n_centres, o.n_base, group))
     if not whos:
         return None
-    tail = f" i {year}" if question == "informasjonsarbeid" else ""
-    return upper_first(f"{join_nb(whos)} {phrase}{tail}.")
+    sentence = f"{join_nb(whos)} {phrase.format(year=year)}"
+    clause = w.reach_clause(question)
+    if clause is not None:
+        clause_item, one, two = clause
+        sub = [o for g in groups if (o := pub.offer(year, question, clause_item, g)) is not None]
+        if len(sub) == len(groups) == 1:
+            sentence += one.format(sentre=centres(sub[0].n_centres))
+        elif len(sub) == len(groups) == 2:
+            sentence += two.format(n1=format_int(sub[0].n_centres), n2=format_int(sub[1].n_centres))
+    return upper_first(f"{sentence}.")
 
 
 def quantifier_sentences(pub: Publication, question: str, year: int, group: str) -> str | None:
@@ -264,47 +242,39 @@ def top_items_sentence(pub: Publication, question: str, year: int) -> str | None
 
 def politivurdering_sentence(pub: Publication, year: int) -> str | None:
     """'30 av de 43 sentrene med tilbud til kvinner og 22 av de 42 ... hvorav henholdsvis 11 og 9 ...'."""
-    q = "politivurdering"
-    pairs: list[tuple[str, Offer, Offer | None]] = []
-    for group in contract.TARGET_GROUPS:
-        assessed = pub.offer(year, q, "vurdert", group)
-        if assessed is not None and assessed.n_base > 0:
-            pairs.append((group, assessed, pub.offer(year, q, "skriftlig", group)))
-    if not pairs:
-        return None
-    whos = [_who(a.n_centres, a.n_base, g) for g, a, _ in pairs]
-    sentence = f"{upper_first(join_nb(whos))} har fått bygninger og sikkerhetstiltak vurdert av lokalt politi"
-    written = [w for _, _, w in pairs if w is not None]
-    if len(written) == 2 and len(pairs) == 2:
-        sentence += (f", hvorav henholdsvis {format_int(written[0].n_centres)} og "
-                     f"{format_int(written[1].n_centres)} sentre oppga at politiets vurdering foreligger "
-                     "skriftlig")
-    elif len(written) == 1 and len(pairs) == 1:
-        sentence += (f", hvorav {centres(written[0].n_centres)} oppga at politiets vurdering foreligger "
-                     "skriftlig")
-    return sentence + "."
+    return reach_sentence(pub, "politivurdering", year)
 
 
-def nettside_sentence(pub: Publication, year: int) -> str | None:
-    q = "nettside"
-    own = pub.offer(year, q, "egen_nettside", contract.TARGET_GROUP_ALL)
-    if own is None:
-        return None
-    sentence = f"{upper_first(centres(own.n_centres, 'krisesenter'))} hadde egen nettside i {year}"
-    prev = pub.previous_year(q, year)
-    before = pub.offer(prev, q, "egen_nettside", contract.TARGET_GROUP_ALL) if prev else None
-    if before is not None:
-        sentence += f" ({format_int(before.n_centres)} i {prev})"
-    sentence += "."
-    lang = pub.offer(year, q, "flere_sprak", contract.TARGET_GROUP_ALL)
-    blind = pub.offer(year, q, "synshemmede", contract.TARGET_GROUP_ALL)
-    if lang is not None:
-        sentence += (f" På {format_int(lang.n_centres)} av nettsidene var teksten tilgjengelig på "
-                     "flere språk.")
-    if blind is not None:
-        sentence += (f" {upper_first(centres(blind.n_centres))} oppga at teksten var tilrettelagt for "
-                     "synshemmede.")
-    return sentence
+def _item_figures(n: int, year: int) -> dict[str, object]:
+    """The names an item sentence may use (`wording.ITEM_FIGURES`)."""
+    return {"n": format_int(n), "sentre": centres(n), "Sentre": upper_first(centres(n)),
+            "krisesentre": centres(n, "krisesenter"), "Krisesentre": upper_first(centres(n, "krisesenter")),
+            "year": year}
+
+
+def item_sentences(pub: Publication, question: str, year: int) -> str | None:
+    """One sentence per item with a `sentence` row (all centres), in the rows' order.
+
+    The first item leads: without its figure there is no paragraph. An item with a
+    `sentence_with_previous` row says last year's figure too when there is one.
+    """
+    out: list[str] = []
+    prev = pub.previous_year(question, year)
+    for i, spec in enumerate(wording.current().item_sentences(question)):
+        now = pub.offer(year, question, spec.item, contract.TARGET_GROUP_ALL)
+        if now is None:
+            if i == 0:
+                return None
+            continue
+        figures = _item_figures(now.n_centres, year)
+        before = pub.offer(prev, question, spec.item, contract.TARGET_GROUP_ALL) \
+            if prev is not None and spec.with_previous else None
+        if before is not None and spec.with_previous:
+            out.append(spec.with_previous.format(**figures, n_previous=format_int(before.n_centres),
+                                                 previous_year=prev))
+        else:
+            out.append(spec.text.format(**figures))
+    return " ".join(out) or None
 
 
 def _label_note(old: Offer, new: Offer) -> str:
@@ -345,7 +315,8 @@ def yoy_sentences(pub: Publication, question: str, year: int) -> list[str]:
     prev = pub.previous_year(question, year)
     if prev is None:
         return []
-    v = verb(question)
+    w = wording.current()
+    v = w.verb(question)
     sentences: list[str] = []
     any_compared = False
     for group in pub.target_groups(question):
@@ -362,8 +333,8 @@ def yoy_sentences(pub: Publication, question: str, year: int) -> list[str]:
             move = _Move(
                 lower_first(now.label),
                 f"(fra {format_int(before.n_centres)} til {format_int(now.n_centres)}{_label_note(before, now)})",
-                ITEM_PHRASES.get((question, now.item))
-                or (f"krysset av for {lower_first(now.label)}" if now.item == OTHER_ITEM else None),
+                w.predicate(question, now.item)
+                or (f"{w.default_verb} {lower_first(now.label)}" if now.item == OTHER_ITEM else None),
                 delta,
             )
             (ups if delta > 0 else downs).append(move)
@@ -395,23 +366,14 @@ def yoy_sentences(pub: Publication, question: str, year: int) -> list[str]:
 
 
 def question_paragraphs(pub: Publication, question: str, year: int) -> list[str]:
-    """The figure sentences shown under a question's chart."""
-    if question == contract.ORGANISERING:
+    """The figure sentences shown under a question's chart, by its sentence kind (`wording.SENTENCE_KINDS`)."""
+    kind = wording.current().sentence_kind(question)
+    if kind == "none":
         return []
     q = pub.question(question)
-    paragraphs: list[str] = []
-    if question == "politivurdering":
-        s = politivurdering_sentence(pub, year)
-        if s:
-            paragraphs.append(s)
-    elif question == "nettside":
-        s = nettside_sentence(pub, year)
-        if s:
-            paragraphs.append(s)
-    else:
-        s = reach_sentence(pub, question, year)
-        if s:
-            paragraphs.append(s)
+    first = item_sentences(pub, question, year) if kind == "per_item" else reach_sentence(pub, question, year)
+    paragraphs = [first] if first else []
+    if kind == "standard":
         if q.is_year_series or q.scope == contract.SCOPE_CENTRE:
             top = top_items_sentence(pub, question, year)
             if top:
@@ -446,97 +408,45 @@ def share_percent(cell: ShareCell | None) -> str | None:
     return str(rules.percent_of_share(cell.share))
 
 
-class _Shares:
-    def __init__(self, pub: Publication, year: int, population: str) -> None:
-        self.pub, self.year, self.population = pub, year, population
+def _base_sentence(pub: Publication, year: int, population: str) -> str | None:
+    """'Andelene er regnet av 200 opphold der beboeren ...': the base of the population's shares."""
+    for s in pub.shares:
+        if (s.year, s.population, s.breakdown) == (year, population, "alle") and \
+                not s.suppressed and s.n_base is not None:
+            return wording.current().share_base(population, format_int(s.n_base))
+    return None
 
-    def __call__(self, measure: str) -> str | None:
-        return share_percent(self.pub.share(self.year, self.population, measure))
 
-    def all(self, *measures: str) -> list[str] | None:
-        values = [self(m) for m in measures]
-        if any(v is None for v in values):
-            return None
-        return [v for v in values if v is not None]
+def share_paragraph(pub: Publication, year: int, population: str) -> str | None:
+    """The population's `sentence` rows with their shares filled in, then the base.
 
-    def base_sentence(self, unit: str, who: str) -> str | None:
-        for s in self.pub.shares:
-            if (s.year, s.population, s.breakdown) == (self.year, self.population, "alle") and \
-                    not s.suppressed and s.n_base is not None:
-                return (f"Andelene er regnet av {format_int(s.n_base)} {unit} der {who} ikke reserverte "
-                        "seg mot registrering.")
+    A sentence is left out when one of its measures is not published for the year.
+    """
+    out: list[str] = []
+    for template in wording.current().share_sentences(population):
+        values = {m: share_percent(pub.share(year, population, m))
+                  for m in wording.template_fields(template) if m != "year"}
+        if all(v is not None for v in values.values()):
+            out.append(template.format(year=year, **values))
+    if not out:
         return None
+    base = _base_sentence(pub, year, population)
+    return " ".join([*out, base] if base else out)
 
 
 def adult_paragraph(pub: Publication, year: int) -> str | None:
-    p = _Shares(pub, year, "voksne_opphold")
-    out: list[str] = []
-    v = p.all("inntakssamtale")
-    if v:
-        out.append(f"Av brukerdataene ser vi at det ble gjennomført inntakssamtale ved {v[0]} prosent av "
-                   f"oppholdene til voksne beboere i {year}.")
-    v = p.all("kartlegging_trusler_totalt")
-    if v:
-        out.append(f"Totalt ble det gjennomført systematisk kartlegging av trusler/beskyttelsesbehov ved "
-                   f"{v[0]} prosent av oppholdene.")
-    v = p.all("kartlegging_trusler_senter", "kartlegging_trusler_andre", "kartlegging_trusler_begge")
-    if v:
-        out.append(f"Ved {v[0]} prosent av oppholdene ble det gjort en slik kartlegging i regi av "
-                   f"krisesenteret, mens det ved {v[1]} prosent av oppholdene ble gjort en slik kartlegging "
-                   f"i regi av andre (ved {v[2]} prosent av oppholdene ble den gjennomført både i regi av "
-                   "senteret og i regi av andre).")
-    v = p.all("kartlegging_hjelpebehov")
-    if v:
-        out.append(f"Sentrene gjennomførte en systematisk kartlegging av hjelpebehov ved {v[0]} prosent av "
-                   "oppholdene.")
-    v = p.all("plan_under_opphold", "plan_etter_opphold")
-    if v:
-        out.append(f"Ved {v[0]} prosent av oppholdene utarbeidet sentrene en plan for oppfølging under "
-                   f"oppholdet, og ved {v[1]} prosent av oppholdene ble det laget en plan for oppfølging "
-                   "etter oppholdet.")
-    if not out:
-        return None
-    base = p.base_sentence("opphold", "beboeren")
-    return " ".join([*out, base] if base else out)
+    return share_paragraph(pub, year, "voksne_opphold")
 
 
 def child_paragraph(pub: Publication, year: int) -> str | None:
-    p = _Shares(pub, year, "barn_opphold")
-    out: list[str] = []
-    v = p.all("velkomstsamtale")
-    if v:
-        out.append(f"Av brukerdataene ser vi at det ble gjennomført en velkomstsamtale ved {v[0]} prosent "
-                   f"av oppholdene til alle barn i {year}.")
-    v = p.all("kartlegging_trusler_totalt")
-    if v:
-        out.append(f"Totalt ble det gjennomført en systematisk kartlegging av trusler/beskyttelsesbehov ved "
-                   f"{v[0]} prosent av oppholdene.")
-    v = p.all("kartlegging_trusler_senter", "kartlegging_trusler_andre", "kartlegging_trusler_begge")
-    if v:
-        out.append(f"Ved {v[0]} prosent av oppholdene ble dette gjort i regi av krisesenteret, og ved {v[1]} "
-                   f"prosent av oppholdene ble det gjort i regi av andre (ved {v[2]} prosent av oppholdene "
-                   "ble slik kartlegging gjennomført både i regi av senteret og i regi av andre).")
-    v = p.all("kartlegging_hjelpebehov")
-    if v:
-        out.append(f"Det ble gjennomført systematisk kartlegging av hjelpebehov ved {v[0]} prosent av "
-                   "oppholdene.")
-    v = p.all("plan_under_opphold")
-    if v:
-        out.append(f"Ved {v[0]} prosent av oppholdene hadde krisesentrene en plan for oppfølging i tiden "
-                   "barna var på sentrene.")
-    if not out:
-        return None
-    base = p.base_sentence("opphold", "barnet")
-    return " ".join([*out, base] if base else out)
+    return share_paragraph(pub, year, "barn_opphold")
 
 
-AGE_PHRASES: Final = {
-    "11-17": "barn som var eldre enn 10 år",
-    "6-10": "barn i alderen 6–10 år",
-    "6-17": "barn som var 6 år eller eldre",
-    "3-5": "barn i alderen 3–5 år",
-    "0-2": "barn som var yngre enn 3 år",
-}
+def visit_paragraph(pub: Publication, year: int) -> str | None:
+    return share_paragraph(pub, year, "dagsbesok")
+
+
+AGE_POPULATION: Final = "barn_opphold"
 AGE_ORDER: Final = {
     "aldersgruppe": ("11-17", "6-10", "3-5", "0-2"),
     "aldersgruppe_grov": ("6-17", "3-5", "0-2"),
@@ -547,7 +457,7 @@ def age_breakdown(pub: Publication, year: int, measure: str = "velkomstsamtale")
     """`aldersgruppe` when all its groups are published, else `aldersgruppe_grov`, else the one with data."""
     candidates = []
     for breakdown, cats in AGE_ORDER.items():
-        cells = [pub.share(year, "barn_opphold", measure, breakdown, c) for c in cats]
+        cells = [pub.share(year, AGE_POPULATION, measure, breakdown, c) for c in cats]
         if any(c is None for c in cells):
             continue
         suppressed = sum(1 for c in cells if c is not None and c.suppressed)
@@ -566,48 +476,30 @@ def age_paragraph(pub: Publication, year: int, measure: str = "velkomstsamtale")
     breakdown = age_breakdown(pub, year, measure)
     if breakdown is None:
         return None
+    w = wording.current()
     shown: list[str] = []
     hidden: list[str] = []
     for cat in AGE_ORDER[breakdown]:
-        cell = pub.share(year, "barn_opphold", measure, breakdown, cat)
+        cell = pub.share(year, AGE_POPULATION, measure, breakdown, cat)
         pct = share_percent(cell)
         if pct is None or pct == rules.SUPPRESSED:
             hidden.append(cat)
             continue
-        shown.append(f"{rules.tenths_phrase(int(pct))} opphold av {AGE_PHRASES[cat]}")
+        shown.append(w.age_text(AGE_POPULATION, "age_group_share").format(
+            tenths=rules.tenths_phrase(int(pct)), group=w.age_group(AGE_POPULATION, cat)))
     if not shown:
         return None
-    what = "en velkomstsamtale" if measure == "velkomstsamtale" else lower_first(
-        share_measure_name(measure))
-    text = (f"Merk at bistand til barn har sammenheng med barnas alder; for eksempel ble det gjennomført "
-            f"{what} ved {join_nb(shown)} da de bodde på krisesenter.")
+    what = w.age_measure(AGE_POPULATION, measure) or lower_first(share_measure_name(measure))
+    text = w.age_text(AGE_POPULATION, "age_paragraph").format(measure=what, groups=join_nb(shown))
     if hidden:
         groups = join_nb([f"{c.replace('-', '–')} år" for c in hidden])
-        text += f" Tallene for {groups} er skjult (færre enn {contract.SUPPRESSION_THRESHOLD} opphold)."
+        text += " " + w.age_text(AGE_POPULATION, "age_hidden").format(
+            groups=groups, threshold=contract.SUPPRESSION_THRESHOLD)
     return text
 
 
 def share_measure_name(measure: str) -> str:
     return MEASURE_NAMES.get(measure, measure)
-
-
-def visit_paragraph(pub: Publication, year: int) -> str | None:
-    p = _Shares(pub, year, "dagsbesok")
-    out: list[str] = []
-    v = p.all("kartlegging_hjelpebehov", "kartlegging_trusler_totalt")
-    if v:
-        out.append(f"Av brukerdataene ser vi at det ved {v[0]} prosent av dagsbesøkene i {year} ble foretatt "
-                   f"en systematisk kartlegging av hjelpebehov, og ved totalt {v[1]} prosent ble det "
-                   "gjennomført en systematisk kartlegging av trusler/beskyttelsesbehov.")
-    v = p.all("kartlegging_trusler_senter", "kartlegging_trusler_andre", "kartlegging_trusler_begge")
-    if v:
-        out.append(f"Ved {v[0]} prosent av dagsbesøkene ble dette gjort i regi av krisesenteret, og ved "
-                   f"{v[1]} prosent i regi av andre (ved {v[2]} prosent av dagsbesøkene ble det gjort både i "
-                   "regi av krisesenteret og i regi av andre).")
-    if not out:
-        return None
-    base = p.base_sentence("dagsbesøk", "brukeren")
-    return " ".join([*out, base] if base else out)
 
 
 # --- alt text ------------------------------------------------------------------------------
@@ -641,8 +533,8 @@ def alt_text(pub: Publication, question: str, year: int) -> str:
     if not bases:
         return f"Stolpediagram. {q.title}, {year}. Ingen tall for {year}."
     sentences.append(f"Antall sentre med {join_nb(bases)} for {len(pub.items(question, year))} kategorier.")
-    natural = question in VERBS
-    v = verb(question)
+    w = wording.current()
+    v = f" {w.verb(question)} " if w.has_own_verb(question) else ": "  # a label reads after its own verb
     for group in groups:
         rows = _group_offers(pub, question, year, group)
         if not rows:
@@ -653,14 +545,9 @@ def alt_text(pub: Publication, question: str, year: int) -> str:
         low = min(rows, key=lambda o: o.n_centres)
         high = max(rows, key=lambda o: o.n_centres)
         if everyone:
-            sentences.append(f"Alle {base} sentre {gname} {v} {join_nb(everyone)}." if natural
-                             else f"Alle {base} sentre {gname}: {join_nb(everyone)}.")
+            sentences.append(f"Alle {base} sentre {gname}{v}{join_nb(everyone)}.")
         else:
-            sentences.append(f"Flest sentre {gname} {v} {lower_first(high.label)} ({high.n_centres} av {base})."
-                             if natural else
-                             f"Flest sentre {gname}: {lower_first(high.label)} ({high.n_centres} av {base}).")
+            sentences.append(f"Flest sentre {gname}{v}{lower_first(high.label)} ({high.n_centres} av {base}).")
         if low.n_centres != low.n_base:
-            sentences.append(f"Færrest sentre {gname} {v} {lower_first(low.label)} ({low.n_centres} av {base})."
-                             if natural else
-                             f"Færrest sentre {gname}: {lower_first(low.label)} ({low.n_centres} av {base}).")
+            sentences.append(f"Færrest sentre {gname}{v}{lower_first(low.label)} ({low.n_centres} av {base}).")
     return " ".join(s.replace("  ", " ") for s in sentences)
