@@ -29,8 +29,8 @@ Each stage opens its own connection to the file-backed krise.duckdb; the aggrega
 one, as the steps of a Dagster run do.
 Seconds are the median of `--repeat` runs. Peak RSS is the process's VmHWM from
 /proc/self/status, reset before each stage by writing 5 to /proc/self/clear_refs (falls back to
-the process-wide ru_maxrss where that is not possible); for the CLI it is ru_maxrss of the
-subprocess (os.wait4). `shipped` is the 5-year sample in data/ (skip it with --no-shipped).
+the process-wide ru_maxrss where that is not possible); for the CLI it is the subprocess's own
+VmHWM, read every 20 ms while it runs. `shipped` is the 5-year sample in data/ (skip it with --no-shipped).
 agg_vs_scan = aggregate / scan; results.json also has the seconds of each aggregation step and
 cells_vs_scan (build_cell_aggregates alone / scan). `--profile` adds one uncounted run under
 pyinstrument and writes `<out>/profile_<scale>_<stage>.txt`.
@@ -38,7 +38,7 @@ The table goes to stdout and `<out>/results.json`; the last line sums up the lar
 unless --no-shipped or --no-cli, adds the sample run against the import floor, each a subprocess,
 alternating, medians of --repeat: `sample_run_s` (`krise-pipeline run` on data/, fresh warehouse),
 `import_dagster_s` (`python -c "import dagster"`), `vs_import` (their ratio), `sample_peak_gib`
-(ru_maxrss of the run), `cli_validate_s` (`krise-pipeline validate` of the latest shipped year),
+(its VmHWM), `cli_validate_s` (`krise-pipeline validate` of the latest shipped year),
 `import_pandas_s` and `validate_vs_import`.
 """
 
@@ -403,15 +403,11 @@ def run_cli(data_dir: Path, work: Path, repeat: int) -> tuple[float, int]:
         t0 = time.perf_counter()
         proc = subprocess.Popen([*cmd, "run", "--data-dir", str(data_dir), "--warehouse-dir", str(wh)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        assert proc.stderr is not None
-        err = proc.stderr.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        err, code, rss = _wait_with_peak(proc)
         times.append(time.perf_counter() - t0)
-        proc.stderr.close()
-        if proc.returncode != 0:
+        if code != 0:
             raise SystemExit(f"bench: krise-pipeline run failed on {data_dir}:\n{err.decode(errors='replace')}")
-        peak = max(peak, usage.ru_maxrss * 1024)
+        peak = max(peak, rss)
         shutil.rmtree(wh, ignore_errors=True)
     return statistics.median(times), peak
 
@@ -429,15 +425,45 @@ def timed_subprocess(cmd: Sequence[str], *, ok: Sequence[int] = (0,)) -> tuple[f
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     t0 = time.perf_counter()
     proc = subprocess.Popen(list(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
-    assert proc.stderr is not None
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
+    err, code, rss = _wait_with_peak(proc)
     seconds = time.perf_counter() - t0
-    proc.stderr.close()
-    code = os.waitstatus_to_exitcode(status)
     if code not in ok:
         raise SystemExit(f"bench: {' '.join(cmd)} exited {code}:\n{err.decode(errors='replace')}")
-    return seconds, usage.ru_maxrss * 1024
+    return seconds, rss
+
+
+def _vm_hwm(pid: int) -> int:
+    """VmHWM of a running process in bytes (0 when it is gone or /proc is not there)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _wait_with_peak(proc: subprocess.Popen[bytes]) -> tuple[bytes, int, int]:
+    """(stderr, exit code, peak RSS in bytes) of a child. The peak is the child's own VmHWM, read
+    every 20 ms until it exits: ru_maxrss from wait4 would also count the memory of this process
+    at the fork (Linux keeps the larger of the two at exec), so a bench that has generated the
+    100x files reported 1.5 GiB for every command it started."""
+    import threading
+
+    chunks: list[bytes] = []
+    assert proc.stderr is not None
+    reader = threading.Thread(target=lambda: chunks.append(proc.stderr.read() if proc.stderr else b""))
+    reader.start()
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _vm_hwm(proc.pid))
+        time.sleep(0.02)
+    reader.join()
+    proc.stderr.close()
+    if peak == 0:  # no /proc: fall back to ru_maxrss
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    return b"".join(chunks), int(proc.returncode), peak
 
 
 def sample_run(data_dir: Path, work: Path, repeat: int) -> dict[str, float]:
