@@ -5,8 +5,10 @@ and its run storage one for every query: in a run of this pipeline that is about
 wall time. These subclasses keep a few engines open, per database file, for the life of the
 storage; the files, their layout and their format stay Dagster's own (`history/runs.db`,
 `history/runs/<run id>.db`, `history/runs/index.db`, `schedules/`), so an instance written by one
-can be read by the other, and the UI's file watcher still sees every write (the journal mode is
-left as it is). `data/dagster.yaml` selects them:
+can be read by the other. Dagster's run databases are in WAL mode, and the UI follows a running
+run by watching its `.db` file: closing the last connection used to write the WAL back into it
+after every event; the open engines do that with a checkpoint after each event instead.
+`data/dagster.yaml` selects them:
 
     storage:
       custom:
@@ -24,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Final
 
+from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
@@ -87,6 +90,18 @@ class ProjectEventLogStorage(SqliteEventLogStorage):
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn, conn.begin():
                 yield conn
+
+    def store_event(self, event: EventLogEntry) -> None:
+        super().store_event(event)
+        self._checkpoint(event.run_id)
+
+    def _checkpoint(self, shard: str) -> None:
+        """Write the run database's WAL back into its file, as closing the last connection did: the
+        UI follows a running run by watching that file (watchdog), not the WAL beside it."""
+        with self._db_lock:
+            engine, _ = self._engines.get(self.conn_string_for_shard(shard))
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def delete_events(self, run_id: str) -> None:
         self._engines.dispose()  # no open handle on a file that is about to go

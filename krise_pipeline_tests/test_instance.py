@@ -213,3 +213,36 @@ def test_the_instance_storage_keeps_dagsters_files_and_few_engines(tmp_path: Pat
     cache.get("sqlite:///" + str(tmp_path / "c.db"))  # a is the least recently used: disposed
     assert cache.get("sqlite:///" + str(tmp_path / "a.db"))[1] is True
     cache.dispose()
+
+
+def test_the_ui_sees_the_events_of_a_running_run(tmp_path: Path) -> None:
+    """The UI follows a run by watching its event log file: a run writing in another storage object
+    (as the run's own process does) reaches a watcher within seconds, event by event."""
+    import threading
+    import time
+
+    from krise_pipeline import instance as project_instance
+
+    home = project_instance.ensure_home(tmp_path / "home")
+
+    @dg.asset
+    def one() -> int:
+        return 1
+
+    with dg.DagsterInstance.from_config(str(home)) as writer, dg.DagsterInstance.from_config(str(home)) as ui:
+        first = dg.materialize([one], instance=writer)
+        seen: list[str] = []
+        arrived = threading.Event()
+
+        def callback(entry: object, cursor: str) -> None:
+            seen.append(cursor)
+            arrived.set()
+
+        cursor = ui.get_records_for_run(first.run_id).cursor
+        ui.event_log_storage.watch(first.run_id, cursor, callback)
+        try:
+            time.sleep(0.5)  # the watcher is up
+            writer.report_engine_event("one more event", writer.get_run_by_id(first.run_id))
+            assert arrived.wait(10), "the watcher never saw the new event"
+        finally:
+            ui.event_log_storage.end_watch(first.run_id, callback)
