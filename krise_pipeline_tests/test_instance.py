@@ -194,17 +194,23 @@ def test_the_instance_storage_keeps_dagsters_files_and_few_engines(tmp_path: Pat
 
     with dg.DagsterInstance.from_config(str(home)) as inst:
         assert isinstance(inst.event_log_storage, ProjectEventLogStorage)
-        result = dg.materialize([one], instance=inst)
-        assert result.success
+        first = dg.materialize([one], instance=inst)  # its database is made by Dagster, and kept as the template
+        result = dg.materialize([one], instance=inst)  # this one's is a copy of the template
+        assert first.success and result.success
+    assert len(list((home / "history" / "runs").glob(".empty-run-*.sqlite"))) == 1
     plain = tmp_path / "plain"
     plain.mkdir()
     shutil.copytree(home / "history", plain / "history")
     (plain / "dagster.yaml").write_text(f"storage:\n  sqlite:\n    base_dir: {plain}\n", encoding="utf-8")
     with dg.DagsterInstance.from_config(str(plain)) as inst:
         assert type(inst.event_log_storage).__name__ == "SqliteEventLogStorage"
-        assert [r.run_id for r in inst.get_runs()] == [result.run_id]
+        assert [r.run_id for r in inst.get_runs()] == [result.run_id, first.run_id]
         event = inst.get_latest_materialization_event(dg.AssetKey("one"))
         assert event is not None and event.run_id == result.run_id
+        for run in (first, result):
+            kinds = [e.dagster_event_type for e in inst.all_logs(run.run_id) if e.dagster_event_type]
+            assert dg.DagsterEventType.RUN_SUCCESS in kinds
+            assert dg.DagsterEventType.ASSET_MATERIALIZATION in kinds
 
     cache = EngineCache(size=2)
     a, new_a = cache.get("sqlite:///" + str(tmp_path / "a.db"))
