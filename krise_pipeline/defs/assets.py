@@ -141,21 +141,34 @@ def validated_delivery(
     with _warehouse(settings, warehouse_db) as con:
         result = validation.stage_delivery(con, settings.year_dir(year), year)
         if result:
-            report = validation.format_with_summary(result, settings.year_dir(year))
-            context.log.error(report)
-            raise dg.Failure(
-                description=report,
-                metadata={"problems": sum(s.count for s in result.summaries),
-                          "problems_by_rule": validation.summarise(result.problems)},
-                allow_retries=False,
-            )
+            raise _delivery_failure(context, result, settings.year_dir(year))
         warehouse.promote_year(con, validation.staging_schema(year), year)
         for table in registry.VALIDATED_TABLES:
-            meta = described(con, f"validated.{table}")
-            row = con.execute(f"SELECT count(*) FROM validated.{table} WHERE year = ?", [year]).fetchone()
-            meta["rows_in_year"] = int(row[0]) if row else 0
-            meta["problems"] = 0
-            yield dg.MaterializeResult(asset_key=["validated", table], metadata=meta)
+            yield dg.MaterializeResult(asset_key=["validated", table], metadata=_year_rows(con, table, year))
+
+
+def _delivery_failure(context: dg.AssetExecutionContext, result: validation.Report, year_dir: Path) -> dg.Failure:
+    """The failure of a delivery with problems: the whole report as its description (what the CLI
+    prints and the UI shows first), the summary per file and rule as a table in its metadata."""
+    report = validation.format_with_summary(result, year_dir)
+    context.log.error(report)
+    rows = [(s.file, s.rule, s.column or "", f"{s.count:,}",
+             "" if s.first is None else f"{s.first}-{s.last}" if s.first != s.last else str(s.first))
+            for s in result.summaries]
+    return dg.Failure(
+        description=report,
+        metadata={"problems": sum(s.count for s in result.summaries),
+                  "problems_by_rule": validation.summarise(result.problems),
+                  "summary": dg.MetadataValue.md(markdown_table(("file", "rule", "column", "problems", "lines or rows"),
+                                                                rows))},
+        allow_retries=False,
+    )
+
+
+def _year_rows(con: duckdb.DuckDBPyConnection, table: str, year: int) -> dict[str, Any]:
+    meta = described(con, f"validated.{table}")
+    row = con.execute(f"SELECT count(*) FROM validated.{table} WHERE year = ?", [year]).fetchone()
+    return {**meta, "rows_in_year": int(row[0]) if row else 0, "problems": 0}
 
 
 # --- warehouse -------------------------------------------------------------------------------
