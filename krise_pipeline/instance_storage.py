@@ -43,6 +43,7 @@ from dagster._utils import mkdir_p
 from dagster.version import __version__ as dagster_version
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
 
 OPEN_FILES: Final = 8  # run databases kept open at a time (the index and the run being written)
 
@@ -69,12 +70,6 @@ class EngineCache:
                 old.dispose()
             return engine, True
 
-    def dispose_one(self, conn_string: str) -> None:
-        with self._lock:
-            engine = self._engines.pop(conn_string, None)
-        if engine is not None:
-            engine.dispose()
-
     def dispose(self) -> None:
         with self._lock:
             for engine in self._engines.values():
@@ -96,7 +91,6 @@ class ProjectEventLogStorage(SqliteEventLogStorage):
             if shard not in self._initialized_dbs:
                 self._init_shard(shard, engine)
                 self._initialized_dbs.add(shard)
-                engine, _ = self._engines.get(self.conn_string_for_shard(shard))
             with engine.connect() as conn, conn.begin():
                 yield conn
 
@@ -110,20 +104,27 @@ class ProjectEventLogStorage(SqliteEventLogStorage):
         if shard == INDEX_SHARD_NAME or os.path.exists(path):
             self._initdb(engine)
             return
-        if os.path.exists(template):
-            tmp = f"{path}.{os.getpid()}.tmp"
-            shutil.copyfile(template, tmp)
-            try:
-                os.link(tmp, path)  # never over a database another process has just created
-            except FileExistsError:
-                self._initdb(engine)
-            finally:
-                os.unlink(tmp)
-            return
-        self._initdb(engine)
-        self._engines.dispose_one(self.conn_string_for_shard(shard))  # the file alone, checkpointed
+        if not os.path.exists(template):
+            self._make_template(template)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        shutil.copyfile(template, tmp)
+        try:
+            os.link(tmp, path)  # never over a database another process has just created
+        except FileExistsError:
+            self._initdb(engine)
+        finally:
+            os.unlink(tmp)
+
+    def _make_template(self, template: str) -> None:
+        """The empty run database, initialised in a file of its own (no run's events can reach it)
+        and closed (so its WAL is in the file) before it takes its name."""
         tmp = f"{template}.{os.getpid()}.tmp"
-        shutil.copyfile(path, tmp)
+        scratch = create_engine(f"sqlite:///{tmp}", poolclass=NullPool,
+                                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        try:
+            self._initdb(scratch)
+        finally:
+            scratch.dispose()
         os.replace(tmp, template)
 
     def store_event(self, event: EventLogEntry) -> None:
