@@ -9,7 +9,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from krise_pipeline import contract
+from krise_pipeline import contract, registry
 from krise_pipeline.definitions import build_definitions, settings_for
 from krise_pipeline.defs import jobs
 from krise_pipeline_tests.deliveries import adult_stay, centre, child_stay, visit, write_delivery
@@ -46,8 +46,8 @@ def test_load_year_then_publish(tmp_path: Path) -> None:
         assert metadata(loaded, "validated/dagsbesok")["rows_in_year"] == 4
         assert metadata(loaded, "validated/sentreskjema")["rows_in_year"] == 2
         files = metadata(loaded, "raw/delivery_files")["files"]
-        assert sorted(f["file"] if isinstance(f, dict) else f for f in files) == sorted(  # type: ignore[union-attr]
-            [contract.SURVEY_FILE, *contract.CSV_FILES])
+        assert isinstance(files, dict)  # file name -> SHA-256
+        assert sorted(files) == sorted([contract.SURVEY_FILE, *contract.CSV_FILES])
 
         published = defs.resolve_job_def(jobs.PUBLISH).execute_in_process(instance=instance)
         assert published.success
@@ -81,4 +81,6 @@ def test_a_bad_delivery_fails_its_step_with_the_report_and_writes_nothing(tmp_pa
     with duckdb.connect(str(tmp_path / "wh" / "krise.duckdb"), read_only=True) as con:
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'validated'"
                                             ).fetchall()}
-        assert all(con.execute(f"SELECT count(*) FROM validated.{t}").fetchone() == (0,) for t in tables)
+        rows = {t: con.execute(f"SELECT count(*) FROM validated.{t}").fetchone() for t in tables}
+    assert rows == {t: (0,) for t in tables}
+    assert not tables or tables == set(registry.VALIDATED_TABLES)
