@@ -9,18 +9,18 @@ in a fresh warehouse folder, in a child process per scale:
 
   plain_read reference only: DuckDB's plain typed read of the delivery's CSV files into tables
              (`CREATE TABLE t AS SELECT * FROM read_csv(f)`, one fresh database file, checkpointed and
-             synced to disk as the validated tables are at the end of load), the read the
+             synced to disk as the validated tables are when they are written), the read the
              pipeline cannot avoid; vs_plain_read = data_total / plain_read
-  validate   raw inventory (SHA-256 of the files) + validation.validate_delivery into staging_<year>
-  load       staging_<year> -> validated.* exactly as the validated asset does (the one write of the
-             rows: the typed views of staging read the delivered files)
+  validate   raw inventory (SHA-256 of the files) + validation.load_delivery, as the raw and
+             validated assets do it: every file checked while its typed rows are written to
+             validated.* in one read, committed, checkpointed and synced to disk
   scan       reference only: DuckDB's plain scan of the columns the aggregation reads
   aggregate  steps.build_years, warehouse.load_dimensions, build_centre_offers, build_cell_aggregates,
              build_suppression, build_service_shares, build_user_counts, build_releases
              (and the vintages of revised figures, as the vintages asset does)
   publish    publish.publish (new file, atomic swap)
   exports    exports.write_exports (Excel, charts, preview page)
-  data_total validate + load + aggregate + publish (the summary's total_s)
+  data_total validate + aggregate + publish (the summary's total_s)
   end_to_end data_total + exports
   cli        `krise-pipeline run` as a subprocess, wall seconds (1x and 10x, and the shipped sample;
              other scales with --cli-scales)
@@ -70,8 +70,8 @@ DEFAULT_SCALES = (1.0, 10.0, 100.0, 1000.0)
 CLI_SCALES = (1.0, 10.0)  # the whole `krise-pipeline run` is timed at these scales (and on the shipped sample)
 YEAR = 2024
 SHIPPED = "shipped"  # the label of the shipped 5-year sample in data/
-STAGES = ("plain_read", "validate", "load", "scan", "aggregate", "publish", "exports")
-DATA_STAGES = ("validate", "load", "aggregate", "publish")  # total_s: the data layers, without exports
+STAGES = ("plain_read", "validate", "scan", "aggregate", "publish", "exports")
+DATA_STAGES = ("validate", "aggregate", "publish")  # total_s: the data layers, without exports
 GIB = 1024**3
 
 # The columns warehouse.user_records (and so cell_aggregates) reads from each record table.
@@ -174,7 +174,7 @@ def stage_plain_read(db: Path, data_dir: Path, years: Sequence[int]) -> None:
 
 
 def stage_validate(db: Path, data_dir: Path, years: Sequence[int]) -> None:
-    """raw/delivery_files and validated_delivery up to the staging tables, for every year."""
+    """raw/delivery_files and validated.* (every file checked while it is written), for every year."""
     from krise_pipeline import releases, validation
 
     for year in years:
@@ -192,27 +192,13 @@ def stage_validate(db: Path, data_dir: Path, years: Sequence[int]) -> None:
             con.execute("COMMIT")
         finally:
             con.close()
-        staging = f"staging_{year}"
         con = _connect(db)
         try:
-            con.execute(f"DROP SCHEMA IF EXISTS {staging} CASCADE")
-            problems = validation.validate_delivery(year_dir, con, staging)
+            report = validation.load_delivery(con, year_dir, year)
         finally:
             con.close()
-        if problems:
-            raise SystemExit(validation.format_report(problems, year_dir))
-
-
-def stage_load(db: Path, years: Sequence[int]) -> None:
-    """staging_<year> -> validated.*, as the validated asset does it."""
-    from krise_pipeline import warehouse
-
-    for year in years:
-        con = _connect(db)
-        try:
-            warehouse.promote_year(con, f"staging_{year}", year)
-        finally:
-            con.close()
+        if report:
+            raise SystemExit(validation.format_report(report.problems, year_dir))
 
 
 def stage_scan(db: Path) -> None:
@@ -296,7 +282,6 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
         stages: dict[str, Callable[[], None]] = {
             "plain_read": functools.partial(stage_plain_read, wh / "plain.duckdb", data_dir, years),
             "validate": functools.partial(stage_validate, db, data_dir, years),
-            "load": functools.partial(stage_load, db, years),
             "scan": functools.partial(stage_scan, db),
             "aggregate": functools.partial(stage_aggregate, db, data_dir, None if profiled else steps),
             "publish": functools.partial(stage_publish, db, wh),
@@ -624,7 +609,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seed": seed,
         "year": YEAR,
         "peak_rss": rss_method + "; cli: ru_maxrss of the subprocess",
-        "seconds": "median of the runs; data_total = validate + load + aggregate + publish; "
+        "seconds": "median of the runs; data_total = validate + aggregate + publish; "
                    "end_to_end = data_total + exports; scan and plain_read are references, in neither; "
                    "vs_plain_read = data_total / plain_read",
         "machine": {"python": platform.python_version(), "platform": platform.platform(),

@@ -328,14 +328,18 @@ def _gunzip(raw: BinaryIO) -> Iterator[bytes]:
 
 
 def _pieces(file: DeliveryFile, stream: BinaryIO) -> Iterator[bytes]:
+    """The file's bytes in pieces; a plain file's pieces end with a whole line where they can
+    (then `_line_blocks` passes them on without copying)."""
     if file.compressed:
         yield from _gunzip(stream)
-    else:
-        yield from iter(lambda: stream.read(CSV_BLOCK_BYTES), b"")
+        return
+    while piece := stream.read(CSV_BLOCK_BYTES):
+        yield piece if piece.endswith(b"\n") else piece + stream.readline(MAX_LINE_BYTES + 1)
 
 
-def _line_blocks(file: DeliveryFile) -> Iterator[tuple[int, bytes]]:
-    """(number of the first line, block of whole lines) over the file, the header block first."""
+def _line_blocks(file: DeliveryFile) -> Iterator[tuple[int, bytes, int]]:
+    """(number of the first line, block of whole lines, its newlines) over the file, the header
+    block first."""
     size = _file_size(file.path)
     if size > MAX_CSV_BYTES:
         raise _fail("", "too_large", f"the file is {_size_text(size)}; at most "
@@ -365,6 +369,11 @@ def _line_blocks(file: DeliveryFile) -> Iterator[tuple[int, bytes]]:
             total += len(piece)
             if total > MAX_CSV_BYTES:
                 raise _fail("", "too_large", f"the file unpacks to more than {_size_text(MAX_CSV_BYTES)}")
+            if not buffer and len(piece) >= CSV_BLOCK_BYTES and piece.endswith(b"\n"):
+                newlines = piece.count(b"\n")
+                yield line, piece, newlines
+                line += newlines
+                continue
             buffer += piece
             at_end = not piece
             if len(buffer) < CSV_BLOCK_BYTES and not at_end:
@@ -373,8 +382,9 @@ def _line_blocks(file: DeliveryFile) -> Iterator[tuple[int, bytes]]:
             if cut:
                 block = bytes(buffer[:cut])
                 del buffer[:cut]
-                yield line, block
-                line += block.count(b"\n")
+                newlines = block.count(b"\n")
+                yield line, block, newlines
+                line += newlines
             if len(buffer) > MAX_LINE_BYTES:
                 raise _fail(f"line {line}", "line_too_long",
                             f"line {line} is longer than {MAX_LINE_BYTES} bytes; is this really a CSV file?")
@@ -441,8 +451,7 @@ def _irregular(data: bytes, header: bytes) -> bool:
     after = array[np.flatnonzero(array[:-1] == _NEWLINE) + 1]  # the first byte of every line but the first
     if ((after == _NEWLINE) | (after == _CR) | (after == _SPACE) | (after == _TAB)).any():
         return True
-    returns = data.count(b"\r")
-    if returns and returns != data.count(b"\r\n"):
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return True
     if header and header in data:  # the header again (or a line containing it)
         return True
@@ -503,9 +512,9 @@ def scan_csv(file: DeliveryFile, columns: Sequence[str], work_dir: Path) -> CsvF
     issues: list[ReadIssue] = []
     irregular = False
     lines = 0
-    for first_line, block in _line_blocks(file):
+    for first_line, block, newlines in _line_blocks(file):
         data = block
-        lines = first_line - 1 + block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+        lines = first_line - 1 + newlines + (0 if block.endswith(b"\n") else 1)
         first = names is None
         if first:
             if data.startswith(BOM):
@@ -572,7 +581,7 @@ def _rewrite(file: DeliveryFile, names: list[str], header: bytes, encoding: str,
     target = work_dir / f"{file.name}.clean.csv"
     with target.open("w", encoding="utf-8", newline="\n") as out:
         out.write(header_text + "\n")
-        for first_line, block in _line_blocks(file):
+        for first_line, block, _ in _line_blocks(file):
             try:
                 text = block.decode("utf-8")
             except UnicodeDecodeError:

@@ -104,7 +104,7 @@ SUPPRESSED = _c("suppressed", "BOOLEAN", "True when the cell is hidden (base bel
 # --- raw and validated: the deliveries ---------------------------------------------------------------
 
 _RECORD_HELP = "0/1 help given; NULL exactly when reservert"
-_VALIDATED_BUILD = Step("validation.stage_delivery")
+_VALIDATED_BUILD = Step("validation.load_delivery")
 _VALIDATED_DEPS = ("raw.delivery_files",)
 _VALIDATED_KINDS = ("pandera",)
 _VALIDATED_NOTES = "Checked per file (pandera, SQL per rule) and across files before anything is written."

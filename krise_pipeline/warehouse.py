@@ -7,7 +7,6 @@ made in Python (krise_pipeline.suppression) on the small per-cell aggregates.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 import duckdb
@@ -26,40 +25,6 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, *, 
             con.execute(f"INSERT INTO {table} SELECT * FROM _frame")
     finally:
         con.unregister("_frame")
-
-
-def promote_year(con: duckdb.DuckDBPyConnection, staging: str, year: int) -> None:
-    """Replace the year's rows of validated.* with the checked rows in `staging`, in one transaction,
-    then drop the staging schema. The rows are checkpointed and on disk when this returns."""
-    sqlfiles.create_validated_tables(con, "validated")
-    # In insertion order, rows read in parallel from a file are written in pieces that the next
-    # checkpoint, in whichever asset comes next, merges (16 s at 1000x); the order means nothing here.
-    con.execute("SET preserve_insertion_order = false")
-    con.execute("BEGIN")
-    try:
-        for table in sqlfiles.VALIDATED_TABLES:
-            con.execute(f"DELETE FROM validated.{table} WHERE year = ?", [year])
-            con.execute(f"INSERT INTO validated.{table} SELECT * FROM {staging}.{table}")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.execute("RESET preserve_insertion_order")
-    con.execute("COMMIT")
-    con.execute(f"DROP SCHEMA {staging} CASCADE")
-    con.execute("CHECKPOINT")
-    _sync(con)
-
-
-def _sync(con: duckdb.DuckDBPyConnection) -> None:
-    """Flush the database file to disk, so that the validated rows are durable when load ends."""
-    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
-    if row and row[0]:
-        fd = os.open(str(row[0]), os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 class MissingDeliveryError(RuntimeError):

@@ -21,7 +21,7 @@ from krise_sample import generate
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench" / "run.py"
-STAGES = ("plain_read", "validate", "load", "scan", "aggregate", "publish", "exports", "data_total", "end_to_end")
+STAGES = ("plain_read", "validate", "scan", "aggregate", "publish", "exports", "data_total", "end_to_end")
 
 
 def load_bench() -> ModuleType:
@@ -89,7 +89,7 @@ def test_bench_prints_a_row_per_stage_and_the_summary(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def ten_x(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, duckdb.DuckDBPyConnection]]:
-    """A 10x delivery for 2024, validated, loaded and aggregated by the benchmark's stages."""
+    """A 10x delivery for 2024, validated (and loaded) and aggregated by the benchmark's stages."""
     bench = load_bench()
     root = tmp_path_factory.mktemp("ten_x")
     data = root / "data"
@@ -97,7 +97,6 @@ def ten_x(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, duck
     db = root / "warehouse" / "krise.duckdb"
     db.parent.mkdir()
     bench.stage_validate(db, data, [2024])
-    bench.stage_load(db, [2024])
     bench.stage_aggregate(db, data)
     con = duckdb.connect(str(db), read_only=True)
     yield data, con

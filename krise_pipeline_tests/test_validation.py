@@ -27,6 +27,7 @@ from krise_pipeline.validation import (
     Problem,
     check_delivery,
     format_report,
+    load_delivery,
     messages,
     report,
     rules,
@@ -320,6 +321,53 @@ def test_row_rule(tmp_path: Path, change: Change, file: str, location: str, colu
     change(rows)
     year_dir = write_rows(tmp_path / str(YEAR), rows)
     assert_one(validate(year_dir), file, location, column, rule, value)
+
+
+def validated_rows(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
+    return {t: con.execute(f"SELECT * FROM validated.{t} ORDER BY ALL").fetchall()
+            for t in ("sentreskjema", "senter_svar", "beboere_opphold", "barn_opphold", "dagsbesok")}
+
+
+def test_load_delivery_writes_the_rows_it_checked(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "krise.duckdb"))
+    assert not load_delivery(con, deliver(tmp_path), YEAR)
+    assert con.execute("SELECT * FROM validated.dagsbesok ORDER BY besok_id").fetchall() == [
+        (YEAR, "V1", "P9", "KS001", "K", dt.date(2024, 5, 2), True, False, True, False, False),
+        (YEAR, "V2", "P9", "KS001", "A", dt.date(2024, 12, 31), False, False, True, False, False),
+        (YEAR, "V3", "P10", "KS001", "K", dt.date(2024, 5, 2), True, True, None, None, None),
+    ]
+    assert con.execute("SELECT opphold_id, alder, utflyttet FROM validated.beboere_opphold ORDER BY 1").fetchall() \
+        == [("O1", 34, dt.date(2024, 3, 20)), ("O2", None, None)]
+    # the same rows as the typed tables `validate` checks (every column of every table)
+    staged = duckdb.connect()
+    check_delivery(tmp_path / str(YEAR), staged, "validated")
+    assert validated_rows(con) == validated_rows(staged)
+    # a new delivery of the year replaces its rows; other years stay
+    con.execute("INSERT INTO validated.dagsbesok SELECT 2023, * EXCLUDE (year) FROM validated.dagsbesok")
+    rows = base_rows()
+    rows["visits"] = rows["visits"][:1]
+    assert not load_delivery(con, write_rows(tmp_path / "again" / str(YEAR), rows), YEAR)
+    assert con.execute("SELECT year, count(*) FROM validated.dagsbesok GROUP BY year ORDER BY year").fetchall() \
+        == [(2023, 3), (YEAR, 1)]
+    assert con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name LIKE 'staging%'").fetchall() == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("change", "file", "location", "column", "rule", "value"),
+    [pytest.param(*case[1:], id=case[0]) for case in ROW_RULES],
+)
+def test_row_rule_stops_the_load_and_changes_nothing(tmp_path: Path, change: Change, file: str, location: str,
+                                                     column: str, rule: str, value: str) -> None:
+    """The rows a year held stay as they were; the report is the one `validate` gives."""
+    con = duckdb.connect(str(tmp_path / "krise.duckdb"))
+    assert not load_delivery(con, deliver(tmp_path / "first"), YEAR)
+    before = validated_rows(con)
+    rows = base_rows()
+    change(rows)
+    result = load_delivery(con, write_rows(tmp_path / "second" / str(YEAR), rows), YEAR)
+    assert_one(result.problems, file, location, column, rule, value)
+    assert validated_rows(con) == before
+    assert con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name LIKE 'staging%'").fetchall() == [(0,)]
 
 
 def test_every_problem_of_a_delivery_is_reported(tmp_path: Path) -> None:

@@ -139,10 +139,9 @@ def validated_delivery(
     written to the validated tables. The report names file, row or cell, column, rule and value."""
     year = int(context.partition_key)
     with _warehouse(settings, warehouse_db) as con:
-        result = validation.stage_delivery(con, settings.year_dir(year), year)
+        result = validation.load_delivery(con, settings.year_dir(year), year)
         if result:
             raise _delivery_failure(context, result, settings.year_dir(year))
-        warehouse.promote_year(con, validation.staging_schema(year), year)
         for table in registry.VALIDATED_TABLES:
             yield dg.MaterializeResult(asset_key=["validated", table], metadata=_year_rows(con, table, year))
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -91,15 +93,88 @@ def staging_schema(year: int) -> str:
     return f"staging_{int(year)}"
 
 
-def stage_delivery(con: duckdb.DuckDBPyConnection, year_dir: Path, year: int) -> Report:
-    """The validated asset's step: check the delivery into a fresh `staging_<year>` schema.
+def load_delivery(con: duckdb.DuckDBPyConnection, year_dir: Path, year: int) -> Report:
+    """The validated asset's step: check a year's delivery and, only when it has no problem, replace
+    the year's rows of validated.* in one transaction (checkpointed and on disk when this returns).
 
-    Without problems the schema holds the delivery for `warehouse.promote_year`; with problems it
-    is dropped again and the report says why.
+    A delivery without problems is read once: each CSV file is checked while DuckDB writes its
+    typed rows (`records.insert_checked`). At the first problem the transaction is rolled back and
+    `check_delivery` locates every problem in a scratch schema; validated.* is then unchanged.
     """
+    year_dir = Path(year_dir)
+    sqlfiles.create_validated_tables(con, "validated")
+    log = ProblemLog()
+    read = survey.read_survey(year_dir, year, log)
+    if not log and read is not None and _insert_year(con, year_dir, year, read):
+        _durable(con)
+        return log.report()
     staging = staging_schema(year)
     con.execute(f"DROP SCHEMA IF EXISTS {staging} CASCADE")
-    result = check_delivery(year_dir, con, staging)
-    if result:
+    try:
+        result = check_delivery(year_dir, con, staging)
+        if not result:  # the one-read path stopped at something that is not a problem: write as checked
+            _replace_year(con, year, lambda table: f"INSERT INTO validated.{table} SELECT * FROM {staging}.{table}")
+            _durable(con)
+    finally:
         con.execute(f"DROP SCHEMA IF EXISTS {staging} CASCADE")
     return result
+
+
+def _insert_year(con: duckdb.DuckDBPyConnection, year_dir: Path, year: int, read: survey.Survey) -> bool:
+    """Replace the year's validated rows with the delivery's, all files checked on the way; False
+    (and nothing changed) at the first problem."""
+    centres = f"temp.main.{records.CENTRES_TABLE}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {records.CENTRES_TABLE} (senter_id VARCHAR)")
+    _insert(con, centres, pd.DataFrame({"senter_id": pd.Series([str(v) for v in read.frame["senter_id"]],
+                                                                dtype=object)}))
+    specs = {spec.name: spec for spec in records.RECORD_FILES}
+    try:
+        return _replace_year(con, year, lambda table: None, lambda: all(
+            records.insert_checked(con, year_dir, specs[name], year, centres, f"validated.{specs[name].table}")
+            for name in _ORDER) and _insert_survey(con, read, year))
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {centres}")
+
+
+def _insert_survey(con: duckdb.DuckDBPyConnection, read: survey.Survey, year: int) -> bool:
+    centre_rows, answers = survey.typed_tables(read, year)
+    _insert(con, "validated.sentreskjema", centre_rows)
+    _insert(con, "validated.senter_svar", answers)
+    return True
+
+
+def _replace_year(con: duckdb.DuckDBPyConnection, year: int, insert: Callable[[str], str | None],
+                  then: Callable[[], bool] = lambda: True) -> bool:
+    """In one transaction: delete the year's rows of validated.*, run `insert(table)` per table and
+    `then()`; commit when `then` says so, else roll back."""
+    # rows read in parallel and written in insertion order come in pieces that the next checkpoint
+    # merges (16 s at 1000x); the order means nothing here
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        con.execute("BEGIN")
+        try:
+            for table in sqlfiles.VALIDATED_TABLES:
+                con.execute(f"DELETE FROM validated.{table} WHERE year = ?", [year])
+                sql = insert(table)
+                if sql:
+                    con.execute(sql)
+            ok = then()
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT" if ok else "ROLLBACK")
+    finally:
+        con.execute("RESET preserve_insertion_order")
+    return ok
+
+
+def _durable(con: duckdb.DuckDBPyConnection) -> None:
+    """Checkpoint, and flush the database file to disk: the validated rows survive a crash."""
+    con.execute("CHECKPOINT")
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    if row and row[0]:
+        fd = os.open(str(row[0]), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

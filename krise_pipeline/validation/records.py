@@ -1,13 +1,15 @@
 """The stays and visits (contract 1.2-1.5): read by DuckDB, checked by SQL where they lie.
 
-Each CSV file is checked by `reading.scan_csv`; then one query over DuckDB's read of the file
-(every column as delivered text) counts the lines DuckDB cannot parse (its rejects) and the rows
-breaking each rule (`rules`, the unknown centres, repeated ids and first-stay flags), storing
-nothing: reading is cheap, writing is what costs. A file without problems becomes the typed view
-`<schema>.<table>` over that read, which `warehouse.promote_year` writes to `validated.<table>`:
-the rows are written once. A file with problems is read into the table `<schema>._read_<table>`,
-where every problem is located: a row's line number comes from the read order (row i is the i-th
-line that was neither rejected by DuckDB nor left out by the scan).
+Each CSV file is checked by `reading.scan_csv` first. For the warehouse, `insert_checked` then
+reads a clean file once: DuckDB writes its typed rows into `validated.<table>` while every row rule
+guards the insert, and the rows written are counted and checked for repeats (the caller's
+transaction is rolled back at the first problem). To find and locate problems (`validate`, or
+after that rollback), one query over DuckDB's read of the file (every column as delivered text)
+counts the lines DuckDB cannot parse (its rejects) and the rows breaking each rule, storing
+nothing; a file without problems becomes the typed view `<schema>.<table>` over that read. A file
+with problems is read into the table `<schema>._read_<table>`, where every problem is located: a
+row's line number comes from the read order (row i is the i-th line that was neither rejected by
+DuckDB nor left out by the scan).
 """
 
 from __future__ import annotations
@@ -297,12 +299,57 @@ def _log_repeats(con: duckdb.DuckDBPyConnection, loaded: Loaded, column: str, ru
     log.add_range(loaded.file, column, rule, lines.line(lo), lines.line(hi))
 
 
+def _typed_select(types: list[tuple[str, str, bool]], year: str) -> str:
+    return ", ".join(f"{year} AS year" if name == "year" else f"{typed(name, kind, nullable)}::{kind} AS \"{name}\""
+                     for name, kind, nullable in types)
+
+
 def create_typed_view(con: duckdb.DuckDBPyConnection, schema: str, loaded: Loaded, year: int) -> None:
     """`<schema>.<table>`: the read rows typed as the validated table (the file passed every rule)."""
     table = loaded.spec.table
-    types = column_types(con, schema, table)
-    select = ", ".join(f"{int(year)}::INTEGER AS year" if name == "year"
-                       else f"{typed(name, kind, nullable)}::{kind} AS \"{name}\""
-                       for name, kind, nullable in types)
+    select = _typed_select(column_types(con, schema, table), f"{int(year)}::INTEGER")
     con.execute(f"DROP TABLE IF EXISTS {schema}.{table}")
     con.execute(f"CREATE OR REPLACE VIEW {schema}.{table} AS SELECT {select} FROM {loaded.rows}")
+
+
+GUARD: Final = "krise: a delivered row breaks a rule"
+"""The error a row breaking a rule raises in `insert_checked` (the caller then locates every problem)."""
+
+
+def insert_checked(con: duckdb.DuckDBPyConnection, year_dir: Path, spec: RecordFile, year: int, centres: str,
+                   target: str) -> bool:
+    """Check a clean file and insert its typed rows into `target` in the same read; False at the first
+    problem of any kind.
+
+    Every row rule guards the insert (a breaking row raises GUARD inside DuckDB, which stops the
+    read), a line DuckDB cannot parse stops it too, and the rows written are then counted against
+    the file's lines and checked for repeated ids and first-stay flags. The caller holds the open
+    transaction and rolls it back on False; nothing is logged: `read_records` locates the problems.
+    """
+    try:
+        located = reading.locate(year_dir, spec.name)
+        with tempfile.TemporaryDirectory(prefix="krise-csv-") as work:
+            source = reading.scan_csv(located, spec.columns, Path(work))
+    except reading.UnreadableFile:
+        return False
+    if source.issues or source.kept is not None:
+        return False
+    breaks = " OR ".join(f"({r.fails})" for r in _rules(spec, year, centres))
+    year_sql = f"CASE WHEN {breaks} THEN error('{GUARD}') ELSE {int(year)} END::INTEGER"
+    schema, table = target.split(".")
+    select = _typed_select(column_types(con, schema, table), year_sql)
+    try:
+        written = con.execute(f"INSERT INTO {target} SELECT {select} FROM {reading.read_csv_sql(source, None)}"
+                              ).fetchall()
+    except duckdb.Error:
+        return False
+    if int(written[0][0]) != source.data_lines:
+        return False
+    # distinct 64-bit hashes prove the ids distinct and cost half of distinct strings; a collision
+    # only sends the file to `read_records`, which compares the ids themselves
+    key, person, flag = spec.record_id, spec.person, spec.first_flag
+    repeats = con.execute(
+        f'SELECT count(*) - count(DISTINCT hash("{key}")), '
+        f'count(*) FILTER (WHERE "{flag}") - count(DISTINCT hash("{person}")) FILTER (WHERE "{flag}") '
+        f"FROM {target} WHERE year = ?", [year]).fetchall()
+    return not any(int(v or 0) for v in repeats[0])
