@@ -8,6 +8,9 @@ storage; the files, their layout and their format stay Dagster's own (`history/r
 can be read by the other. Dagster's run databases are in WAL mode, and the UI follows a running
 run by watching its `.db` file: closing the last connection used to write the WAL back into it
 after every event; the open engines do that with a checkpoint after each event instead.
+A step that fails with `dg.Failure` (the pipeline's refusals: a delivery with problems, a
+published year changed) is stored without its stack: the failure's description is the report,
+and the stack would hold nothing but Dagster's frames and the `raise`. Any other error keeps it.
 `data/dagster.yaml` selects them:
 
     storage:
@@ -128,7 +131,7 @@ class ProjectEventLogStorage(SqliteEventLogStorage):
         os.replace(tmp, template)
 
     def store_event(self, event: EventLogEntry) -> None:
-        super().store_event(event)
+        super().store_event(without_refusal_stack(event))
         self._checkpoint(event.run_id)
 
     def _checkpoint(self, shard: str) -> None:
@@ -146,6 +149,31 @@ class ProjectEventLogStorage(SqliteEventLogStorage):
     def dispose(self) -> None:
         super().dispose()
         self._engines.dispose()
+
+
+_FAILURES: Final = ("STEP_FAILURE", "PIPELINE_FAILURE")  # the stored names of step and run failures
+
+
+def without_refusal_stack(event: EventLogEntry) -> EventLogEntry:
+    """A step failure raised as `dg.Failure`, or the run failure it causes, without the stack.
+
+    The UI prints a stored error's stack under the message ("Stack Trace:"); for a refusal the
+    message is the whole report. Relies on Dagster's StepFailureData (error, user_failure_data)
+    and JobFailureData (error, first_step_failure_event), both named tuples.
+    """
+    event_data = event.dagster_event
+    if event_data is None or event_data.event_type_value not in _FAILURES:
+        return event
+    data: Any = event_data.event_specific_data
+    first: Any = getattr(data, "first_step_failure_event", None)
+    step: Any = first.event_specific_data if first is not None else data
+    if getattr(step, "user_failure_data", None) is None or getattr(data, "error", None) is None:
+        return event
+    data = data._replace(error=data.error._replace(stack=[]))
+    if first is not None and step.error is not None:
+        step = step._replace(error=step.error._replace(stack=[]))
+        data = data._replace(first_step_failure_event=first._replace(event_specific_data=step))
+    return event._replace(dagster_event=event_data._replace(event_specific_data=data))
 
 
 class ProjectRunStorage(SqliteRunStorage):

@@ -221,6 +221,38 @@ def test_the_instance_storage_keeps_dagsters_files_and_few_engines(tmp_path: Pat
     cache.dispose()
 
 
+def test_a_refusal_is_stored_without_a_stack_and_a_crash_with_one(tmp_path: Path) -> None:
+    """The UI shows a stored error's stack under its message: a `dg.Failure` (a delivery's report)
+    is kept without one, in its step's and in the run's failure; any other error keeps its stack."""
+    from krise_pipeline import instance as project_instance
+
+    @dg.asset
+    def refused() -> None:
+        raise dg.Failure(description="raw/2024/beboere_opphold.csv line 5, column kjonn: rule code_list",
+                         allow_retries=False)
+
+    @dg.asset
+    def crashed() -> None:
+        raise ValueError("a bug")
+
+    home = project_instance.ensure_home(tmp_path / "home")
+    with dg.DagsterInstance.from_config(str(home)) as inst:
+        stacks = {}
+        for asset in (refused, crashed):
+            result = dg.materialize([asset], instance=inst, raise_on_error=False)
+            assert not result.success
+            for kind in (dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE):
+                [entry] = inst.all_logs(result.run_id, of_type=kind)
+                assert entry.dagster_event is not None
+                error = entry.dagster_event.event_specific_data.error  # type: ignore[union-attr]
+                stacks[asset.key.path[0], kind.value] = error.stack + (error.cause.stack if error.cause else [])
+                if asset is refused:
+                    assert "line 5, column kjonn: rule code_list" in error.message
+    assert stacks[("refused", "STEP_FAILURE")] == [] and stacks[("refused", "PIPELINE_FAILURE")] == []
+    assert any("raise ValueError" in frame for frame in stacks[("crashed", "STEP_FAILURE")])
+    assert any("raise ValueError" in frame for frame in stacks[("crashed", "PIPELINE_FAILURE")])
+
+
 def test_the_ui_sees_the_events_of_a_running_run(tmp_path: Path) -> None:
     """The UI follows a run by watching its event log file: a run writing in another storage object
     (as the run's own process does) reaches a watcher within seconds, event by event."""
