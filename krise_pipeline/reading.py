@@ -565,6 +565,43 @@ def scan_csv(file: DeliveryFile, columns: Sequence[str], work_dir: Path) -> CsvF
     return _rewrite(file, names, header, encoding or "utf-8", work_dir, issues)
 
 
+def quick_scan(file: DeliveryFile, columns: Sequence[str]) -> CsvFile | None:
+    """The least a clean plain file needs before DuckDB reads it: its header (exactly the contract's
+    columns, in any order) and its number of lines; None when the file needs `scan_csv`.
+
+    For a read that must stop at any problem: the caller compares the rows DuckDB read with the
+    lines counted here (a line DuckDB skipped or joined shows as a difference) and lets DuckDB refuse
+    what it cannot parse (bad UTF-8, a broken quote). NUL bytes, gzip and an unusual header are
+    left to `scan_csv`. Reads the file into one reused buffer: no copy of it is made.
+    """
+    if file.compressed or _file_size(file.path) > MAX_CSV_BYTES:
+        return None
+    buffer = bytearray(CSV_BLOCK_BYTES)
+    view = memoryview(buffer)
+    newlines = 0
+    last = b"\n"
+    names: list[str] | None = None
+    with file.path.open("rb") as stream:
+        while n := stream.readinto(view):
+            if names is None:
+                end = buffer.find(b"\n", 0, n)
+                header = bytes(buffer[:end if end >= 0 else n]).removeprefix(BOM).rstrip(b"\r")
+                try:
+                    names = next(csv.reader([header.decode("utf-8")], strict=True), [])
+                except (UnicodeDecodeError, csv.Error):
+                    return None
+                if sorted(names) != sorted(columns):
+                    return None
+            if buffer.find(b"\x00", 0, n) >= 0:
+                return None
+            newlines += buffer.count(b"\n", 0, n)
+            last = bytes(buffer[n - 1:n])
+    if names is None:
+        return None
+    lines = newlines + (0 if last == b"\n" else 1)  # a last line without its newline counts too
+    return CsvFile(file, names, file.path, False, None, [], lines - 1)
+
+
 def _parse_header(text: str) -> list[str]:
     try:
         return next(csv.reader([text], strict=True), [])

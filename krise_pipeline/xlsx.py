@@ -129,8 +129,6 @@ def _date_styles(archive: zipfile.ZipFile, part: str | None) -> tuple[frozenset[
     """(style ids whose numbers are dates or times, those of them that are durations)."""
     if part is None or part not in archive.NameToInfo:
         return frozenset(), frozenset()
-    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
-
     root = _parse(archive, part)
     custom: dict[int, str] = {}
     numfmts = root.find(f"{MAIN}numFmts")
@@ -143,12 +141,29 @@ def _date_styles(archive: zipfile.ZipFile, part: str | None) -> tuple[frozenset[
     for style_id, xf in enumerate(xfs.iterfind(f"{MAIN}xf") if xfs is not None else ()):
         fid_text = xf.get("numFmtId", "0")
         fid = int(fid_text) if fid_text.isdigit() else 0
-        code = custom.get(fid, BUILTIN_FORMATS.get(fid))
-        if is_date_format(code):
+        kind = format_kind(custom[fid]) if fid in custom else _BUILTIN_KINDS.get(fid)
+        if kind is not None:
             dates.add(style_id)
-            if is_timedelta_format(code):
+            if kind == "duration":
                 durations.add(style_id)
     return frozenset(dates), frozenset(durations)
+
+
+_BUILTIN_KINDS: Final = {**dict.fromkeys((14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 47), "date"), 46: "duration"}
+"""The built-in number formats (ECMA-376 18.8.30) that show dates or times; 46 is [h]:mm:ss."""
+_LITERALS: Final = re.compile(r'"[^"]*"|\\.|[_*].')  # quoted text, an escaped character, padding, fill
+_ELAPSED: Final = re.compile(r"\[(h+|m+|s+)\]", re.IGNORECASE)  # [h], [mm], [ss]: elapsed time
+_BRACKETS: Final = re.compile(r"\[[^\]]*\]")  # colours, conditions, locales
+_DATE_PARTS: Final = re.compile(r"[dmyhs]", re.IGNORECASE)
+
+
+def format_kind(code: str) -> str | None:
+    """"date" for a number format code that shows a date or time, "duration" for elapsed time,
+    None for a plain number format (only the first section, for positive numbers, counts)."""
+    section = _LITERALS.sub("", code.split(";")[0])
+    if _ELAPSED.search(section):
+        return "duration"
+    return "date" if _DATE_PARTS.search(_BRACKETS.sub("", section)) else None
 
 
 @dataclass(frozen=True)

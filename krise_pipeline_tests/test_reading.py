@@ -441,3 +441,16 @@ def test_other_quoting_keeps_the_other_lines(tmp_path: Path, field: str) -> None
         assert problems == [] and rows[2]["person_id"] == field[1:-1].replace('""', '"')
     else:
         assert problems and all(p.rule == "malformed" for p in problems)
+
+
+@pytest.mark.parametrize(("code", "kind"), [
+    ("yyyy-mm-dd", "date"), ("dd.mm.yyyy", "date"), ("[$-414]d. mmmm yyyy", "date"), ("hh:mm", "date"),
+    ("[h]:mm:ss", "duration"), ("[mm]:ss", "duration"),
+    ("General", None), ("0.00", None), ("#,##0 \"kr\"", None), ("\"Dato\" 0", None), ("[Red]0.00", None),
+    ("0.00E+00", None), ("@", None), ("_-* #,##0_-;-* #,##0_-", None), ("0;\"d\"", None),
+])
+def test_number_formats_that_show_dates(code: str, kind: str | None) -> None:
+    """A survey cell's number format says whether its number is a date (Excel stores dates as numbers)."""
+    from krise_pipeline.xlsx import format_kind
+
+    assert format_kind(code) == kind

@@ -370,6 +370,46 @@ def test_row_rule_stops_the_load_and_changes_nothing(tmp_path: Path, change: Cha
     assert con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name LIKE 'staging%'").fetchall() == [(0,)]
 
 
+def hostile(year_dir: Path, name: str, lines: Callable[[list[str]], list[str]], encoding: str = "utf-8") -> None:
+    text = (year_dir / name).read_text(encoding="utf-8").splitlines()
+    (year_dir / name).write_bytes("\n".join(lines(text)).encode(encoding) + b"\n")
+
+
+@pytest.mark.parametrize(("name", "lines", "encoding", "problem"), [
+    pytest.param(VISITS, lambda t: [t[0], "", t[1], "   ", *t[2:]], "utf-8", None, id="blank lines"),
+    pytest.param(ADULTS, lambda t: [f"\ufeff{t[0]}\r", *(f"{line}\r" for line in t[1:])], "utf-8", None,
+                 id="BOM and CRLF"),
+    pytest.param(VISITS, lambda t: [*t[:3], t[0], t[3]], "utf-8", (VISITS, "line 4", "repeated_header"),
+                 id="repeated header"),
+    pytest.param(VISITS, lambda t: [t[0], t[1].replace("V1", '"V1'), *t[2:]], "utf-8", (VISITS, "line 2", "malformed"),
+                 id="unclosed quote"),
+    pytest.param(VISITS, lambda t: [t[0], t[1] + ",x", *t[2:]], "utf-8", (VISITS, "line 2", "field_count"),
+                 id="a field too many"),
+    pytest.param(ADULTS, lambda t: [t[0], t[1].replace("P1", "Bodø"), *t[2:]], "cp1252",
+                 (ADULTS, "line 2", "encoding"), id="Windows-1252"),
+    pytest.param(VISITS, lambda t: [t[0], t[1].replace("V1", "V\x001"), *t[2:]], "utf-8",
+                 (VISITS, "line 2", "nul_byte"), id="NUL byte"),
+])
+def test_hostile_files_load_as_they_validate(tmp_path: Path, name: str, lines: Callable[[list[str]], list[str]],
+                                             encoding: str, problem: tuple[str, str, str] | None) -> None:
+    """A file the one-read load lets DuckDB judge is loaded as `validate` judges it: the same rows,
+    or the same problem and nothing written."""
+    year_dir = deliver(tmp_path)
+    hostile(year_dir, name, lines, encoding)
+    with duckdb.connect(str(tmp_path / "krise.duckdb")) as con:
+        result = load_delivery(con, year_dir, YEAR)
+        written = validated_rows(con)
+    if problem is None:
+        assert not result
+        with duckdb.connect() as con:
+            assert not check_delivery(year_dir, con, "validated")
+            assert written == validated_rows(con)
+        assert len(written["dagsbesok"]) == 3 and len(written["beboere_opphold"]) == 2
+    else:
+        assert [(p.file, p.location, p.rule) for p in result.problems] == [problem]
+        assert written == {t: [] for t in written}
+
+
 def test_every_problem_of_a_delivery_is_reported(tmp_path: Path) -> None:
     rows = base_rows()
     rows["adults"][0].update(alder="7", kjonn="X", innflyttet="2024-02-30")
@@ -701,6 +741,17 @@ def test_mutated_deliveries_never_raise(valid_delivery: Path, data: st.DataObjec
             problems = validate_delivery(year_dir, con)
         assert all(isinstance(getattr(p, f), str) for p in problems for f in Problem.__dataclass_fields__)
         assert format_report(problems, year_dir)
+        # loading agrees: the same problems and nothing written, or exactly the rows validate typed
+        with duckdb.connect(str(work / "krise.duckdb")) as con:
+            loaded = load_delivery(con, year_dir, YEAR)
+            assert loaded.problems == problems
+            written = validated_rows(con)
+        if problems:
+            assert written == {t: [] for t in written}
+        else:
+            with duckdb.connect() as con:
+                check_delivery(year_dir, con, "validated")
+                assert written == validated_rows(con)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

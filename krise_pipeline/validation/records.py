@@ -327,12 +327,10 @@ def insert_checked(con: duckdb.DuckDBPyConnection, year_dir: Path, spec: RecordF
     transaction and rolls it back on False; nothing is logged: `read_records` locates the problems.
     """
     try:
-        located = reading.locate(year_dir, spec.name)
-        with tempfile.TemporaryDirectory(prefix="krise-csv-") as work:
-            source = reading.scan_csv(located, spec.columns, Path(work))
-    except reading.UnreadableFile:
+        source = reading.quick_scan(reading.locate(year_dir, spec.name), spec.columns)
+    except (reading.UnreadableFile, OSError):
         return False
-    if source.issues or source.kept is not None:
+    if source is None:
         return False
     breaks = " OR ".join(f"({r.fails})" for r in _rules(spec, year, centres))
     year_sql = f"CASE WHEN {breaks} THEN error('{GUARD}') ELSE {int(year)} END::INTEGER"

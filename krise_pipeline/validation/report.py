@@ -13,9 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from krise_pipeline import contract
 from krise_pipeline.validation.problems import Problem, Report, Summary, format_report, sort_key
 
@@ -235,6 +232,9 @@ def write_report(report: Report, year_dir: Path, path: Path) -> Path:
 
 def _write_xlsx(path: Path, title: str, status: str, summaries: Sequence[Sequence[object]],
                 problems: Sequence[Sequence[object]]) -> None:
+    from openpyxl import Workbook  # only when a report is written
+    from openpyxl.styles import Font
+
     wb = Workbook()
     first = wb.active
     assert first is not None

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl.utils import get_column_letter
 
 from krise_pipeline import codebook, contract, reading
 from krise_pipeline.validation import messages, models
@@ -37,7 +36,7 @@ def _columns(sheet: reading.SurveySheet, year: int, file: str, log: ProblemLog) 
             if filled:
                 row, value = filled[0]
                 log.add(Problem(file, sheet.cell(row, position), "", "unknown_column", shown_value(value),
-                                f"column {get_column_letter(position + 1)} has values but no header"))
+                                f"column {reading.column_letter(position + 1)} has values but no header"))
             continue
         if name in positions:
             log.add(Problem(file, sheet.cell(1, position), name, "duplicate_column", shown_value(name),
