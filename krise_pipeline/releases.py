@@ -85,17 +85,18 @@ def git_commit(root: Path | None = None) -> str:
     if os.environ.get("KRISE_GIT_COMMIT"):
         return os.environ["KRISE_GIT_COMMIT"]
     root = root or Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(  # the code only: data files (deliveries, release records) are not code
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--",
+    try:  # one call: the commit ("# branch.oid") and the changed files of the code only (data is not code)
+        lines = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain=v2", "--branch", "--untracked-files=no", "--",
              "krise_pipeline", "pyproject.toml"],
             capture_output=True, text=True, timeout=5, check=True,
-        ).stdout.strip()
+        ).stdout.splitlines()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+    head = next((line.split()[2] for line in lines if line.startswith("# branch.oid ")), "unknown")
+    if head == "(initial)":
+        return "unknown"
+    dirty = any(line and not line.startswith("#") for line in lines)
     return f"{head}-dirty" if dirty else head
 
 
