@@ -1,14 +1,16 @@
 """Runs the Dagster jobs for the CLI, in the project's instance, under the warehouse lock.
 
-Each year's delivery is loaded by a `load_year` run (one per year partition); when every year is
-valid, one run of the job `then` (`publish`, or `compute` for `diff` and `release`) rebuilds the
-warehouse tables. The runs are recorded in the project's Dagster instance, so the UI shows them.
+The years' deliveries are loaded by one `load_year` run over their partitions (more only when
+the years were added to the instance out of order); when every year is valid, one run of the job
+`then` (`publish`, or `compute` for `diff` and `release`) rebuilds the warehouse tables. The runs
+are recorded in the project's Dagster instance, so the UI shows them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +58,39 @@ def failure_text(result: Any) -> str:
             if message:
                 texts.append(message.removeprefix("dagster._core.definitions.events.Failure: "))
     return "\n".join(dict.fromkeys(texts)) or "the run failed"
+
+
+def partition_blocks(order: Sequence[str], keys: Sequence[str]) -> list[list[str]]:
+    """`keys` as runs of consecutive partitions in `order` (the instance's order of the year
+    partitions): one block, and so one run, when the years were added in order."""
+    wanted = set(keys)
+    blocks: list[list[str]] = []
+    for position, key in enumerate(order):
+        if key not in wanted:
+            continue
+        if blocks and position > 0 and order[position - 1] == blocks[-1][-1]:
+            blocks[-1].append(key)
+        else:
+            blocks.append([key])
+    return blocks
+
+
+def range_tags(block: list[str]) -> dict[str, str]:
+    """The tags of a run over the partitions `block` (one run loads them all)."""
+    if len(block) == 1:
+        return {"dagster/partition": block[0]}
+    return {"dagster/asset_partition_range_start": block[0], "dagster/asset_partition_range_end": block[-1]}
+
+
+def failed_years(result: Any) -> list[int]:
+    """The years whose deliveries had problems, as the failed step says."""
+    for event in getattr(result, "all_events", []):
+        data = event.step_failure_data if event.is_step_failure else None
+        if data is not None and data.user_failure_data is not None:
+            value = data.user_failure_data.metadata.get("years_with_problems")
+            if value is not None and isinstance(value.value, list):
+                return [int(y) for y in value.value]
+    return []
 
 
 def _notices(result: Any) -> list[str]:
@@ -162,14 +197,14 @@ def run_jobs(settings: KriseSettings, years: list[int], then: str, *, wait: bool
         name = year_partitions.name or "year"
         keys = [str(y) for y in years]
         instance.add_dynamic_partitions(name, [k for k in keys if not instance.has_dynamic_partition(name, k)])
-        for key in keys:
+        for block in partition_blocks(instance.get_dynamic_partitions(name), keys):
             result = defs.resolve_job_def(jobs.LOAD_YEAR).execute_in_process(
-                partition_key=key, instance=instance, raise_on_error=False, run_config=run_config)
+                instance=instance, raise_on_error=False, run_config=run_config, tags=range_tags(block))
             outcome.run_ids.append(result.run_id)
             outcome.evaluations += result.get_asset_check_evaluations()
             if not result.success:
                 outcome.failures.append(failure_text(result))
-                outcome.failed_years += 1
+                outcome.failed_years += len(failed_years(result) or block)
         if not outcome.failures:
             result = defs.resolve_job_def(then).execute_in_process(
                 instance=instance, raise_on_error=False, run_config=run_config)

@@ -77,7 +77,8 @@ def test_a_bad_delivery_fails_its_step_with_the_report_and_writes_nothing(tmp_pa
     assert "beboere_opphold.csv line 5, column kjonn: rule code_list" in description
     assert failures[0].metadata["problems"].value == 1
     summary = failures[0].metadata["summary"].value
-    assert "| beboere_opphold.csv | code_list | kjonn | 1 | 5 |" in summary
+    assert "| 2023 | beboere_opphold.csv | code_list | kjonn | 1 | 5 |" in summary
+    assert failures[0].metadata["years_with_problems"].value == [2023]
     with duckdb.connect(str(tmp_path / "wh" / "krise.duckdb"), read_only=True) as con:
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'validated'"
                                             ).fetchall()}

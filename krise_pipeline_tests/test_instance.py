@@ -52,6 +52,50 @@ def test_the_cli_records_into_the_project_instance(project: Path) -> None:
         assert {"threat_total_identity", "no_small_published_cells", "share_moves_over_10_points"} <= names
 
 
+def test_the_cli_loads_every_year_in_one_run(tmp_path: Path) -> None:
+    """Two delivered years: one load_year run over both partitions, each partition materialized
+    with its own row count and folder fingerprint; then one publish run."""
+    import csv
+
+    from krise_pipeline import cli
+    from krise_pipeline.defs.sensors import _materialized_fingerprint
+
+    for year in ("2023", "2024"):
+        shutil.copytree(REPO / "data" / "raw" / year, tmp_path / "data" / "raw" / year)
+    home = tmp_path / "home"
+    os.environ["DAGSTER_HOME"] = str(home)  # conftest restores it after the test
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(["run", "--data-dir", str(tmp_path / "data"), "--warehouse-dir", str(tmp_path / "wh")],
+                    out=out, err=err) == 0, err.getvalue()
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs()
+        assert sorted(r.job_name for r in runs) == ["load_year", "publish"]
+        [load] = [r for r in runs if r.job_name == "load_year"]
+        assert (load.tags["dagster/asset_partition_range_start"], load.tags["dagster/asset_partition_range_end"]) \
+            == ("2023", "2024")
+        visits = {}
+        for year in ("2023", "2024"):
+            with (tmp_path / "data" / "raw" / year / contract.VISIT_FILE).open(encoding="utf-8") as f:
+                visits[year] = sum(1 for _ in csv.reader(f)) - 1
+            [record] = instance.fetch_materializations(dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey(["validated", "dagsbesok"]), asset_partitions=[year]), limit=1).records
+            assert record.asset_materialization is not None
+            assert record.asset_materialization.metadata["rows_by_year"].value[year] == visits[year]
+            assert _materialized_fingerprint(instance, year)  # the sensor finds what was loaded
+        assert visits["2023"] != visits["2024"]
+
+
+def test_partition_blocks_follow_the_instance_order() -> None:
+    from krise_pipeline.runner import partition_blocks, range_tags
+
+    order = ["2020", "2021", "2022", "2019"]  # 2019 delivered after 2022: a range is by the instance's order
+    assert partition_blocks(order, ["2019", "2020", "2021", "2022"]) == [["2020", "2021", "2022", "2019"]]
+    assert partition_blocks(order, ["2020", "2022", "2019"]) == [["2020"], ["2022", "2019"]]
+    assert range_tags(["2020"]) == {"dagster/partition": "2020"}
+    assert range_tags(["2020", "2021", "2022"]) == {"dagster/asset_partition_range_start": "2020",
+                                                    "dagster/asset_partition_range_end": "2022"}
+
+
 def test_the_sensor_starts_from_what_the_instance_knows(project: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
     shutil.copytree(project / "data", data)

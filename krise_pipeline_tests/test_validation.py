@@ -27,6 +27,7 @@ from krise_pipeline.validation import (
     Problem,
     check_delivery,
     format_report,
+    load_deliveries,
     load_delivery,
     messages,
     report,
@@ -350,6 +351,33 @@ def test_load_delivery_writes_the_rows_it_checked(tmp_path: Path) -> None:
     assert con.execute("SELECT year, count(*) FROM validated.dagsbesok GROUP BY year ORDER BY year").fetchall() \
         == [(2023, 3), (YEAR, 1)]
     assert con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name LIKE 'staging%'").fetchall() == [(0,)]
+
+
+def test_years_load_together_or_not_at_all(tmp_path: Path) -> None:
+    """Several years in one transaction: one bad year stops all of them, and each year's report
+    names its own problems."""
+    con = duckdb.connect(str(tmp_path / "krise.duckdb"))
+    good = write_rows(tmp_path / "a" / str(YEAR), base_rows())
+    earlier = base_rows()
+    for kind in ("adults", "children", "visits"):
+        for row in earlier[kind]:
+            for column in ("innflyttet", "dato"):
+                if row.get(column):
+                    row[column] = row[column].replace("2024", "2023").replace("2023-12-20", "2022-12-20")
+            if kind == "visits" and row["besok_id"] == "V2":
+                row["dato"] = "2023-12-31"
+    first = write_rows(tmp_path / "a" / "2023", earlier)
+    reports = load_deliveries(con, [(first, 2023), (good, YEAR)])
+    assert reports == {2023: reports[2023], YEAR: reports[YEAR]} and not any(reports.values())
+    assert con.execute("SELECT year, count(*) FROM validated.dagsbesok GROUP BY year ORDER BY year").fetchall() \
+        == [(2023, 3), (YEAR, 3)]
+    before = validated_rows(con)
+    bad = base_rows()
+    bad["adults"][1]["kjonn"] = "X"
+    reports = load_deliveries(con, [(first, 2023), (write_rows(tmp_path / "b" / str(YEAR), bad), YEAR)])
+    assert not reports[2023]
+    assert_one(reports[YEAR].problems, ADULTS, "line 3", "kjonn", "code_list", "X")
+    assert validated_rows(con) == before
 
 
 @pytest.mark.parametrize(

@@ -116,17 +116,23 @@ def described(con: duckdb.DuckDBPyConnection, registry_key: str) -> dict[str, An
 def raw_delivery_files(
     context: dg.AssetExecutionContext, settings: KriseSettings, warehouse_db: DuckDBResource
 ) -> dg.MaterializeResult:
-    year_dir = settings.year_dir(context.partition_key)
-    if not year_dir.is_dir():  # a partition typed into the UI for a year nobody delivered
-        context.instance.delete_dynamic_partition(year_partitions.name or "year", context.partition_key)
-        raise dg.Failure(allow_retries=False, description=f"there is no delivery folder {year_dir} for the year "
-                         f"{context.partition_key}; the partition {context.partition_key} was removed again. Put "
-                         f"the delivery in {year_dir}/ first: the year then appears by itself.")
+    """A run may cover several years (the CLI loads every year in one run): one inventory each."""
+    keys = context.partition_keys
+    for key in keys:
+        if not settings.year_dir(key).is_dir():  # a partition typed into the UI for a year nobody delivered
+            context.instance.delete_dynamic_partition(year_partitions.name or "year", key)
+            raise dg.Failure(allow_retries=False, description=f"there is no delivery folder {settings.year_dir(key)} "
+                             f"for the year {key}; the partition {key} was removed again. Put the delivery in "
+                             f"{settings.year_dir(key)}/ first: the year then appears by itself.")
     with _warehouse(settings, warehouse_db) as con:
-        files, fingerprint = steps.inventory_year(con, int(context.partition_key), year_dir)
+        inventories = {key: steps.inventory_year(con, int(key), settings.year_dir(key)) for key in keys}
         meta = described(con, "raw.delivery_files")
-    return dg.MaterializeResult(metadata={**meta, "files": dg.MetadataValue.json(files),
-                                          "fingerprint": dg.MetadataValue.text(fingerprint)})
+    files = {name: sha for key in keys for name, sha in inventories[key][0].items()} if len(keys) == 1 else {
+        f"{key}/{name}": sha for key in keys for name, sha in inventories[key][0].items()}
+    return dg.MaterializeResult(metadata={
+        **meta, "files": dg.MetadataValue.json(files),
+        # per year: the sensor compares a year's folder with what was loaded from it
+        "fingerprints": dg.MetadataValue.json({key: inventories[key][1] for key in keys})})
 
 
 # --- validated -------------------------------------------------------------------------------
@@ -137,37 +143,47 @@ def validated_delivery(
 ) -> Iterator[dg.MaterializeResult]:
     """Every problem of the delivery is collected; any problem stops the run before anything is
     written to the validated tables. The report names file, row or cell, column, rule and value."""
-    year = int(context.partition_key)
+    years = [int(key) for key in context.partition_keys]  # one year, or every year of a CLI run
     with _warehouse(settings, warehouse_db) as con:
-        result = validation.load_delivery(con, settings.year_dir(year), year)
-        if result:
-            raise _delivery_failure(context, result, settings.year_dir(year))
+        reports = validation.load_deliveries(con, [(settings.year_dir(year), year) for year in years])
+        failed = {settings.year_dir(year): report for year, report in reports.items() if report}
+        if failed:
+            raise _delivery_failure(context, failed)
         for table in registry.VALIDATED_TABLES:
-            yield dg.MaterializeResult(asset_key=["validated", table], metadata=_year_rows(con, table, year))
+            yield dg.MaterializeResult(asset_key=["validated", table], metadata=_year_rows(con, table, years))
 
 
-def _delivery_failure(context: dg.AssetExecutionContext, result: validation.Report, year_dir: Path) -> dg.Failure:
-    """The failure of a delivery with problems: the whole report as its description (what the CLI
-    prints and the UI shows first), the summary per file and rule as a table in its metadata."""
-    report = validation.format_with_summary(result, year_dir)
+def _delivery_failure(context: dg.AssetExecutionContext, failed: Mapping[Path, validation.Report]) -> dg.Failure:
+    """The failure of deliveries with problems: every report as its description (what the CLI prints
+    and the UI shows first), the summary per year, file and rule as a table in its metadata."""
+    report = "\n\n".join(validation.format_with_summary(result, year_dir) for year_dir, result in failed.items())
     context.log.error(report)
-    rows = [(s.file, s.rule, s.column or "", f"{s.count:,}",
+    rows = [(year_dir.name, s.file, s.rule, s.column or "", f"{s.count:,}",
              "" if s.first is None else f"{s.first}-{s.last}" if s.first != s.last else str(s.first))
-            for s in result.summaries]
+            for year_dir, result in failed.items() for s in result.summaries]
+    by_rule: dict[str, int] = {}
+    for result in failed.values():
+        for name, count in validation.summarise(result.problems).items():
+            by_rule[name] = by_rule.get(name, 0) + count
     return dg.Failure(
         description=report,
-        metadata={"problems": sum(s.count for s in result.summaries),
-                  "problems_by_rule": validation.summarise(result.problems),
-                  "summary": dg.MetadataValue.md(markdown_table(("file", "rule", "column", "problems", "lines or rows"),
-                                                                rows))},
+        metadata={"problems": sum(s.count for result in failed.values() for s in result.summaries),
+                  "problems_by_rule": by_rule,
+                  "years_with_problems": dg.MetadataValue.json(sorted(int(d.name) for d in failed)),
+                  "summary": dg.MetadataValue.md(markdown_table(
+                      ("year", "file", "rule", "column", "problems", "lines or rows"), rows))},
         allow_retries=False,
     )
 
 
-def _year_rows(con: duckdb.DuckDBPyConnection, table: str, year: int) -> dict[str, Any]:
+def _year_rows(con: duckdb.DuckDBPyConnection, table: str, years: Sequence[int]) -> dict[str, Any]:
     meta = described(con, f"validated.{table}")
-    row = con.execute(f"SELECT count(*) FROM validated.{table} WHERE year = ?", [year]).fetchone()
-    return {**meta, "rows_in_year": int(row[0]) if row else 0, "problems": 0}
+    counts = dict(con.execute(f"SELECT year, count(*) FROM validated.{table} WHERE year IN "
+                              f"({', '.join(str(int(y)) for y in years)}) GROUP BY year").fetchall())
+    meta["rows_in_year" if len(years) == 1 else "rows_by_year"] = (
+        int(counts.get(years[0], 0)) if len(years) == 1
+        else dg.MetadataValue.json({str(y): int(counts.get(y, 0)) for y in years}))
+    return {**meta, "problems": 0}
 
 
 # --- warehouse -------------------------------------------------------------------------------

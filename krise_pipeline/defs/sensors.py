@@ -24,10 +24,10 @@ def _materialized_fingerprint(instance: dg.DagsterInstance, partition: str) -> s
         dg.AssetRecordsFilter(asset_key=RAW_FILES_KEY, asset_partitions=[partition]), limit=1)
     for record in records.records:
         materialization = record.asset_materialization
-        value = materialization.metadata.get("fingerprint") if materialization else None
-        text = getattr(value, "text", None)
-        if isinstance(text, str):
-            return text
+        value = materialization.metadata.get("fingerprints") if materialization else None
+        by_year = getattr(value, "value", None)  # {year: fingerprint} of the years the run loaded
+        if isinstance(by_year, dict) and isinstance(by_year.get(partition), str):
+            return str(by_year[partition])
     return None
 
 
@@ -78,7 +78,9 @@ def delivery_sensor(context: dg.SensorEvaluationContext, settings: KriseSettings
 def run_failure_record(context: dg.RunFailureSensorContext) -> None:
     run = context.dagster_run
     failed_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-    record = failures.FailureRecord.of(run.run_id, run.job_name, run.tags.get("dagster/partition"), failed_at,
+    start, end = run.tags.get("dagster/asset_partition_range_start"), run.tags.get("dagster/asset_partition_range_end")
+    partition = run.tags.get("dagster/partition") or (f"{start}..{end}" if start and end else None)
+    record = failures.FailureRecord.of(run.run_id, run.job_name, partition, failed_at,
                                        context.failure_event.message or "")
     path = failures.write_record(Path(context.instance.root_directory) / "failures", record)
     called = failures.call_hook(record)

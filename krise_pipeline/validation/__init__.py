@@ -7,9 +7,9 @@ them up per file and rule (count and line range), and fills the typed tables of 
 `format_report` is the text shown to people; `summarise` counts by file and rule.
 """
 
-from krise_pipeline.validation.delivery import check_delivery, load_delivery, validate_delivery
+from krise_pipeline.validation.delivery import check_delivery, load_deliveries, load_delivery, validate_delivery
 from krise_pipeline.validation.problems import MAX_LISTED, Problem, Report, Summary, format_report, summarise
 from krise_pipeline.validation.report import format_with_summary, write_report
 
 __all__ = ["MAX_LISTED", "Problem", "Report", "Summary", "check_delivery", "format_report", "format_with_summary",
-           "load_delivery", "summarise", "validate_delivery", "write_report"]
+           "load_deliveries", "load_delivery", "summarise", "validate_delivery", "write_report"]

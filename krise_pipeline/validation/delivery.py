@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import duckdb
@@ -94,77 +95,101 @@ def staging_schema(year: int) -> str:
 
 
 def load_delivery(con: duckdb.DuckDBPyConnection, year_dir: Path, year: int) -> Report:
-    """The validated asset's step: check a year's delivery and, only when it has no problem, replace
-    the year's rows of validated.* in one transaction (checkpointed and on disk when this returns).
+    """`load_deliveries` of one year."""
+    return load_deliveries(con, [(Path(year_dir), year)])[year]
 
-    A delivery without problems is read once: each CSV file is checked while DuckDB writes its
+
+def load_deliveries(con: duckdb.DuckDBPyConnection, deliveries: Sequence[tuple[Path, int]]) -> dict[int, Report]:
+    """The validated asset's step: check the years' deliveries and, only when none has a problem,
+    replace those years' rows of validated.* in one transaction (checkpointed and on disk when this
+    returns). Returns each year's report; validated.* is unchanged unless every report is empty.
+
+    Deliveries without problems are read once: each CSV file is checked while DuckDB writes its
     typed rows (`records.insert_checked`). At the first problem the transaction is rolled back and
-    `check_delivery` locates every problem in a scratch schema; validated.* is then unchanged.
+    `check_delivery` locates every problem of every year in scratch schemas.
     """
-    year_dir = Path(year_dir)
     sqlfiles.create_validated_tables(con, "validated")
-    log = ProblemLog()
-    read = survey.read_survey(year_dir, year, log)
-    if not log and read is not None and _insert_year(con, year_dir, year, read):
-        _durable(con)
-        return log.report()
-    staging = staging_schema(year)
-    con.execute(f"DROP SCHEMA IF EXISTS {staging} CASCADE")
+    surveys: list[tuple[Path, int, survey.Survey]] = []
+    for year_dir, year in deliveries:
+        log = ProblemLog()
+        read = survey.read_survey(Path(year_dir), year, log)
+        if log or read is None:
+            break
+        surveys.append((Path(year_dir), year, read))
+    else:
+        if _transaction(con, lambda: all(_insert_year(con, *delivery) for delivery in surveys)):
+            _durable(con)
+            return {year: Report([], []) for _, year in deliveries}
+    return _check_and_load(con, deliveries)
+
+
+def _check_and_load(con: duckdb.DuckDBPyConnection, deliveries: Sequence[tuple[Path, int]]) -> dict[int, Report]:
+    """Every problem of every year, located; the years are loaded from their checked rows when there
+    is none (the one-read path stopped at something that is not a problem, e.g. a blank line)."""
+    schemas = {year: staging_schema(year) for _, year in deliveries}
     try:
-        result = check_delivery(year_dir, con, staging)
-        if not result:  # the one-read path stopped at something that is not a problem: write as checked
-            _replace_year(con, year, lambda table: f"INSERT INTO validated.{table} SELECT * FROM {staging}.{table}")
+        reports = {}
+        for year_dir, year in deliveries:
+            con.execute(f"DROP SCHEMA IF EXISTS {schemas[year]} CASCADE")
+            reports[year] = check_delivery(Path(year_dir), con, schemas[year])
+        if not any(reports.values()) and _transaction(con, lambda: all(
+                _replace_year(con, year, functools.partial(_copy_from, schema)) for year, schema in schemas.items())):
             _durable(con)
     finally:
-        con.execute(f"DROP SCHEMA IF EXISTS {staging} CASCADE")
-    return result
+        for schema in schemas.values():
+            con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    return reports
+
+
+def _copy_from(schema: str, table: str) -> str:
+    return f"INSERT INTO validated.{table} SELECT * FROM {schema}.{table}"
 
 
 def _insert_year(con: duckdb.DuckDBPyConnection, year_dir: Path, year: int, read: survey.Survey) -> bool:
-    """Replace the year's validated rows with the delivery's, all files checked on the way; False
-    (and nothing changed) at the first problem."""
+    """Replace the year's validated rows with the delivery's, every file checked on the way; False
+    at the first problem (the caller's transaction is then rolled back)."""
     centres = f"temp.main.{records.CENTRES_TABLE}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {records.CENTRES_TABLE} (senter_id VARCHAR)")
     _insert(con, centres, pd.DataFrame({"senter_id": pd.Series([str(v) for v in read.frame["senter_id"]],
                                                                 dtype=object)}))
     specs = {spec.name: spec for spec in records.RECORD_FILES}
-    try:
-        return _replace_year(con, year, lambda table: None, lambda: all(
-            records.insert_checked(con, year_dir, specs[name], year, centres, f"validated.{specs[name].table}")
-            for name in _ORDER) and _insert_survey(con, read, year))
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {centres}")
-
-
-def _insert_survey(con: duckdb.DuckDBPyConnection, read: survey.Survey, year: int) -> bool:
+    _replace_year(con, year, lambda table: None)
+    if not all(records.insert_checked(con, year_dir, specs[name], year, centres, f"validated.{specs[name].table}")
+               for name in _ORDER):
+        return False
     centre_rows, answers = survey.typed_tables(read, year)
     _insert(con, "validated.sentreskjema", centre_rows)
     _insert(con, "validated.senter_svar", answers)
     return True
 
 
-def _replace_year(con: duckdb.DuckDBPyConnection, year: int, insert: Callable[[str], str | None],
-                  then: Callable[[], bool] = lambda: True) -> bool:
-    """In one transaction: delete the year's rows of validated.*, run `insert(table)` per table and
-    `then()`; commit when `then` says so, else roll back."""
+def _replace_year(con: duckdb.DuckDBPyConnection, year: int, insert: Callable[[str], str | None]) -> bool:
+    """Delete the year's rows of validated.* and run `insert(table)` per table (in the caller's
+    transaction)."""
+    for table in sqlfiles.VALIDATED_TABLES:
+        con.execute(f"DELETE FROM validated.{table} WHERE year = ?", [year])
+        sql = insert(table)
+        if sql:
+            con.execute(sql)
+    return True
+
+
+def _transaction(con: duckdb.DuckDBPyConnection, body: Callable[[], bool]) -> bool:
+    """Run `body` in one transaction: commit when it says so, else (or when it raises) roll back."""
     # rows read in parallel and written in insertion order come in pieces that the next checkpoint
     # merges (16 s at 1000x); the order means nothing here
     con.execute("SET preserve_insertion_order = false")
     try:
         con.execute("BEGIN")
         try:
-            for table in sqlfiles.VALIDATED_TABLES:
-                con.execute(f"DELETE FROM validated.{table} WHERE year = ?", [year])
-                sql = insert(table)
-                if sql:
-                    con.execute(sql)
-            ok = then()
+            ok = body()
         except BaseException:
             con.execute("ROLLBACK")
             raise
         con.execute("COMMIT" if ok else "ROLLBACK")
     finally:
         con.execute("RESET preserve_insertion_order")
+        con.execute(f"DROP TABLE IF EXISTS temp.main.{records.CENTRES_TABLE}")
     return ok
 
 
