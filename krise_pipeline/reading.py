@@ -574,9 +574,10 @@ def quick_scan(file: DeliveryFile, columns: Sequence[str]) -> CsvFile | None:
     what it cannot parse (bad UTF-8, a broken quote). NUL bytes, gzip and an unusual header are
     left to `scan_csv`. Reads the file into one reused buffer: no copy of it is made.
     """
-    if file.compressed or _file_size(file.path) > MAX_CSV_BYTES:
+    size = _file_size(file.path)
+    if file.compressed or size > MAX_CSV_BYTES:
         return None
-    buffer = bytearray(CSV_BLOCK_BYTES)
+    buffer = bytearray(min(CSV_BLOCK_BYTES, size + 1))
     view = memoryview(buffer)
     newlines = 0
     last = b"\n"
