@@ -158,7 +158,7 @@ class Sentreskjema(pa.DataFrameModel):
         return _cells(ok, frame)
 
     @pa.dataframe_check(name="no_offer", ignore_na=False)
-    def _no_offer(cls, frame: pd.DataFrame) -> pd.DataFrame:
+    def _no_offer(cls, frame: pd.DataFrame) -> pd.DataFrame | bool:
         ok = np.ones(frame.shape, dtype=bool)
         for group, suffix in contract.SUFFIX_BY_GROUP.items():
             offer = frame[f"har_tilbud_{group}"].to_numpy(dtype=object)
