@@ -108,6 +108,7 @@ def label_periods() -> tuple[LabelPeriod, ...]:
     )
 
 
+@cache  # the exports sort every figure by it
 def items(question_code: str) -> tuple[str, ...]:
     """The item codes of a question in codebook order, across all years."""
     seen: dict[str, None] = {}

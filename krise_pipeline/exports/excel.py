@@ -51,7 +51,9 @@ Value = str | int | None
 _TITLE_FONT = Font(bold=True, size=14)
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DCE6F0")
+_HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="bottom")
 _WRAP = Alignment(wrap_text=True, vertical="top")
+_RIGHT = Alignment(horizontal="right")
 
 
 def _clean(text: str) -> str:
@@ -77,7 +79,7 @@ def _add_table(ws: Worksheet, name: str, headers: Sequence[str], rows: Sequence[
         write_value(cell, header)
         cell.font = _HEADER_FONT
         cell.fill = _HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="bottom")
+        cell.alignment = _HEADER_ALIGNMENT
     formats = [YEAR_FORMAT if header == "År" else COUNT_FORMAT for header in headers]
     for r, row in enumerate(rows, start=HEADER_ROW + 1):
         for col, value in enumerate(row, start=1):
@@ -86,7 +88,7 @@ def _add_table(ws: Worksheet, name: str, headers: Sequence[str], rows: Sequence[
             if col in wrap_columns:
                 cell.alignment = _WRAP
             elif isinstance(value, str) and value == rules.SUPPRESSED:
-                cell.alignment = Alignment(horizontal="right")
+                cell.alignment = _RIGHT
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)

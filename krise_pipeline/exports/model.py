@@ -101,10 +101,16 @@ class Publication:
     _offer_index: dict[tuple[int, str, str, str], Offer] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _question_offers: dict[str, list[Offer]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Each question's offers in the order of `offers`."""
 
     def __post_init__(self) -> None:
         for o in self.offers:
             self._offer_index[(o.year, o.question, o.item, o.target_group)] = o
+            self._question_offers.setdefault(o.question, []).append(o)
+
+    def _offers_of(self, question: str) -> list[Offer]:
+        return self._question_offers.get(question, [])
 
     # --- years and releases ---------------------------------------------------------------
 
@@ -145,7 +151,7 @@ class Publication:
         return any(q.question == code for q in self.questions)
 
     def years(self, question: str) -> tuple[int, ...]:
-        return tuple(sorted({o.year for o in self.offers if o.question == question}))
+        return tuple(sorted({o.year for o in self._offers_of(question)}))
 
     def previous_year(self, question: str, year: int) -> int | None:
         earlier = [y for y in self.years(question) if y < year]
@@ -155,21 +161,20 @@ class Publication:
         return self._offer_index.get((year, question, item, target_group))
 
     def offers_for(self, question: str, year: int | None = None) -> tuple[Offer, ...]:
-        rows = [o for o in self.offers if o.question == question and (year is None or o.year == year)]
+        rows = [o for o in self._offers_of(question) if year is None or o.year == year]
         return tuple(sorted(rows, key=lambda o: offer_sort_key(o)))
 
     def items(self, question: str, year: int | None = None, *, with_total: bool = False) -> tuple[str, ...]:
         """Item codes present in the data (in a year, or any year), in codebook order."""
         present = {
             o.item
-            for o in self.offers
-            if o.question == question and (year is None or o.year == year)
-            and (with_total or o.item != contract.MINST_ETT)
+            for o in self._offers_of(question)
+            if (year is None or o.year == year) and (with_total or o.item != contract.MINST_ETT)
         }
         return tuple(sorted(present, key=lambda i: item_sort_key(question, i)))
 
     def target_groups(self, question: str) -> tuple[str, ...]:
-        present = {o.target_group for o in self.offers if o.question == question}
+        present = {o.target_group for o in self._offers_of(question)}
         return tuple(g for g in (*contract.TARGET_GROUPS, contract.TARGET_GROUP_ALL) if g in present)
 
     def base(self, year: int, question: str, target_group: str) -> int | None:
@@ -178,8 +183,7 @@ class Publication:
         if preferred is not None:
             return preferred.n_base
         bases = {
-            o.n_base for o in self.offers
-            if o.year == year and o.question == question and o.target_group == target_group
+            o.n_base for o in self._offers_of(question) if o.year == year and o.target_group == target_group
         }
         return max(bases) if bases else None
 
