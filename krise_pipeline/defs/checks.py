@@ -1,7 +1,7 @@
 """Asset checks: blocking rules between tables (they stop the publication) and warnings
 comparing each year with the one before."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import dagster as dg
 import duckdb
@@ -27,40 +27,51 @@ def examples_table(rows: Sequence[dict[str, object]], limit: int = 20) -> dg.Tab
     )
 
 
-def _blocking(asset: str, name: str, rule: Rule, description: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=dg.AssetKey(asset.split("/")), name=name, description=description, blocking=True)
-    def _run(warehouse_db: DuckDBResource) -> dg.AssetCheckResult:
+def _blocking_result(key: dg.AssetKey, name: str, finding: quality.Finding) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=key, check_name=name, passed=finding.passed, severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"failures": finding.failures, "examples": examples_table(finding.rows)},
+    )
+
+
+def _warning_result(key: dg.AssetKey, name: str, result: acknowledgements.WarningResult) -> dg.AssetCheckResult:
+    compared = "all" if result.years is None else ", ".join(map(str, result.years)) or "none (all published)"
+    return dg.AssetCheckResult(
+        asset_key=key, check_name=name, passed=not result.open_rows, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"failures": len(result.open_rows), "examples": examples_table(result.open_rows),
+                  "acknowledged": examples_table(result.acknowledged),
+                  "years_compared": dg.MetadataValue.text(compared)},
+    )
+
+
+WARNING_NOTE = (" Compares the years not yet published (all years when KRISE_RECHECK_PUBLISHED=1); an "
+                "acknowledgement in acknowledgements.csv passes a checked change.")
+
+
+def checks_of(asset: str, blocking: Sequence[tuple[str, Rule, str]],
+              warnings: Sequence[tuple[str, str]]) -> dg.AssetChecksDefinition:
+    """Every check of one asset, evaluated in one step (one connection): the blocking ones stop what
+    depends on the asset, the warnings are reported."""
+    key = dg.AssetKey(asset.split("/"))
+    specs = [dg.AssetCheckSpec(name, asset=key, description=description, blocking=True)
+             for name, _, description in blocking]
+    specs += [dg.AssetCheckSpec(name, asset=key, description=description + WARNING_NOTE, blocking=False)
+              for name, description in warnings]
+
+    @dg.multi_asset_check(specs=specs, name=f"checks_{key.path[-1]}")
+    def _run(settings: KriseSettings, warehouse_db: DuckDBResource) -> Iterator[dg.AssetCheckResult]:
+        acknowledged = None
+        if warnings:
+            try:
+                acknowledged = acknowledgements.read(settings.acknowledgements_csv)
+            except acknowledgements.AcknowledgementFileError as exc:
+                raise dg.Failure(description=str(exc), allow_retries=False) from None
         with warehouse_db.get_connection() as con:
-            finding = rule(con)
-        return dg.AssetCheckResult(
-            passed=finding.passed,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"failures": finding.failures, "examples": examples_table(finding.rows)},
-        )
-
-    return _run
-
-
-def _warning(asset: str, name: str, description: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=dg.AssetKey(asset.split("/")), name=name, blocking=False,
-                    description=f"{description} Compares the years not yet published (all years when "
-                    "KRISE_RECHECK_PUBLISHED=1); an acknowledgement in acknowledgements.csv passes a checked change.")
-    def _run(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.AssetCheckResult:
-        try:
-            acknowledged = acknowledgements.read(settings.acknowledgements_csv)
-        except acknowledgements.AcknowledgementFileError as exc:
-            raise dg.Failure(description=str(exc), allow_retries=False) from None
-        with warehouse_db.get_connection() as con:
-            result = acknowledgements.evaluate(con, name, acknowledged,
-                                               recheck_published=settings.recheck_published)
-        compared = "all" if result.years is None else ", ".join(map(str, result.years)) or "none (all published)"
-        return dg.AssetCheckResult(
-            passed=not result.open_rows,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={"failures": len(result.open_rows), "examples": examples_table(result.open_rows),
-                      "acknowledged": examples_table(result.acknowledged),
-                      "years_compared": dg.MetadataValue.text(compared)},
-        )
+            results = [_blocking_result(key, name, rule(con)) for name, rule, _ in blocking]
+            results += [_warning_result(key, name, acknowledgements.evaluate(
+                con, name, acknowledged or [], recheck_published=settings.recheck_published))
+                for name, _ in warnings]
+        yield from results
 
     return _run
 
@@ -111,6 +122,7 @@ WARNINGS: Sequence[tuple[str, str, str]] = (
 )
 
 ALL_CHECKS: list[dg.AssetChecksDefinition] = [
-    *(_blocking(a, n, r, d) for a, n, r, d in BLOCKING),
-    *(_warning(a, n, d) for a, n, d in WARNINGS),
+    checks_of(asset, [(n, r, d) for a, n, r, d in BLOCKING if a == asset],
+              [(n, d) for a, n, d in WARNINGS if a == asset])
+    for asset in dict.fromkeys([*(b[0] for b in BLOCKING), *(w[0] for w in WARNINGS)])
 ]
