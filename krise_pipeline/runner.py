@@ -9,6 +9,8 @@ are recorded in the project's Dagster instance, so the UI shows them.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -159,20 +161,54 @@ class UpToDate:
     warnings_failed: int
 
 
+PUBLISHED_NOTE = "krise_publications.json"
+"""In the instance folder: per inputs fingerprint, the tags of the last successful publish run that
+carried it (a copy of the run's tags, so that an unchanged run need not open the instance)."""
+NOTE_ENTRIES = 20
+
+
+def _note_path() -> Path:
+    return project_instance.home_dir() / PUBLISHED_NOTE
+
+
+def _read_note() -> dict[str, dict[str, Any]]:
+    try:
+        note = json.loads(_note_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return note if isinstance(note, dict) else {}
+
+
+def _remember(fingerprint: str, entry: dict[str, Any]) -> None:
+    """Add the entry of a successful publish run to the note (the newest NOTE_ENTRIES kept)."""
+    note = {k: v for k, v in _read_note().items() if k != fingerprint}
+    note[fingerprint] = entry
+    path = _note_path()
+    tmp = path.with_name(f".{PUBLISHED_NOTE}.tmp")
+    tmp.write_text(json.dumps(dict(list(note.items())[-NOTE_ENTRIES:]), indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def up_to_date(settings: KriseSettings, fingerprint: str) -> UpToDate | None:
     """The last successful publish run, if it was built from exactly these inputs and its
-    publication.duckdb is still the file it wrote; None when anything may differ."""
+    publication.duckdb is still the file it wrote; None when anything may differ. The instance
+    folder's note answers first; the instance's run records when the note does not know the inputs."""
     import datetime as dt
-
-    from dagster import DagsterRunStatus, RunsFilter
 
     publication = settings.publication_db
     if not publication.is_file() or not (settings.exports_dir / "index.html").is_file():
         return None
+    sha = releases.sha256_file(publication)
+    entry = _read_note().get(fingerprint)
+    if isinstance(entry, dict) and entry.get("publication_sha256") == sha:
+        return UpToDate(str(entry.get("run_id", "?")), str(entry.get("finished", "?")),
+                        int(entry.get("warnings_failed", 0)))
+    from dagster import DagsterRunStatus, RunsFilter
+
     instance = project_instance.get()
     runs = instance.get_runs(filters=RunsFilter(job_name="publish", statuses=[DagsterRunStatus.SUCCESS],
                                                 tags={FINGERPRINT_TAG: fingerprint}), limit=1)
-    if not runs or runs[0].tags.get(PUBLICATION_TAG) != releases.sha256_file(publication):
+    if not runs or runs[0].tags.get(PUBLICATION_TAG) != sha:
         return None
     record = instance.get_run_record_by_id(runs[0].run_id)
     end = record.end_time if record is not None else None
@@ -216,9 +252,11 @@ def run_jobs(settings: KriseSettings, years: list[int], then: str, *, wait: bool
             elif record_fingerprint and settings.publication_db.is_file():
                 # what this publication was built from, taken after the run (it may have written the ledger)
                 failed = sum(1 for e in outcome.evaluations if not e.blocking and not e.passed)
-                instance.add_run_tags(result.run_id, {FINGERPRINT_TAG: inputs_fingerprint(settings),
-                                                      PUBLICATION_TAG: releases.sha256_file(settings.publication_db),
+                fingerprint, sha = inputs_fingerprint(settings), releases.sha256_file(settings.publication_db)
+                instance.add_run_tags(result.run_id, {FINGERPRINT_TAG: fingerprint, PUBLICATION_TAG: sha,
                                                       WARNINGS_TAG: str(failed)})
+                _remember(fingerprint, {"run_id": result.run_id, "publication_sha256": sha, "warnings_failed": failed,
+                                        "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())})
     outcome.ok = not outcome.failures
     outcome.seconds = time.perf_counter() - started
     return outcome

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +16,7 @@ import duckdb
 from openpyxl import load_workbook
 
 import krise_sample
-from krise_pipeline import cli, contract, releases
+from krise_pipeline import cli, contract, releases, runner
 from krise_pipeline_tests.deliveries import adult_stay, centre, child_stay, visit, write_delivery
 
 REPO = Path(__file__).resolve().parent.parent
@@ -342,6 +344,13 @@ def test_a_run_with_nothing_changed_rebuilds_nothing(tmp_path: Path) -> None:
     code, out, _ = run_cli("run", *where)
     assert code == 0 and out.startswith("Nothing changed since run ") and "nothing was rebuilt" in out
     assert (wh / "publication.duckdb").stat().st_mtime_ns == publication
+    # the instance folder's note answers without opening the instance; without it, the run records do
+    note = Path(os.environ["DAGSTER_HOME"]) / runner.PUBLISHED_NOTE
+    short_id = out.split()[4]  # "Nothing changed since run <8 characters of the run id> of ..."
+    assert [e["run_id"][:8] for e in json.loads(note.read_text(encoding="utf-8")).values()].count(short_id) == 1
+    note.unlink()
+    code, again, _ = run_cli("run", *where)
+    assert code == 0 and again.startswith(out.split(" of ")[0]) and "nothing was rebuilt" in again
     (data / "acknowledgements.csv").write_text(",".join(
         ("year", "check", "key", "note", "acknowledged_by", "acknowledged_at")) + "\n", encoding="utf-8")
     code, out, _ = run_cli("run", *where)  # a release record changed: rebuilt
