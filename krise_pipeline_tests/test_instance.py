@@ -328,3 +328,20 @@ def test_the_ui_sees_the_events_of_a_running_run(tmp_path: Path) -> None:
             assert arrived.wait(10), "the watcher never saw the new event"
         finally:
             ui.event_log_storage.end_watch(first.run_id, callback)
+
+
+def test_the_sensor_reads_the_fingerprints_of_both_metadata_forms() -> None:
+    """Runs over several years record {year: fingerprint}; runs of one year recorded a single one
+    before, and an instance upgraded in place still has those."""
+    from krise_pipeline.defs.sensors import RAW_FILES_KEY, _materialized_fingerprint
+
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("year", ["2022", "2023", "2024"])
+        instance.report_runless_asset_event(dg.AssetMaterialization(
+            RAW_FILES_KEY, partition="2022", metadata={"fingerprint": dg.MetadataValue.text("old-2022")}))
+        for year in ("2023", "2024"):
+            instance.report_runless_asset_event(dg.AssetMaterialization(
+                RAW_FILES_KEY, partition=year,
+                metadata={"fingerprints": dg.MetadataValue.json({"2023": "new-2023", "2024": "new-2024"})}))
+        assert [_materialized_fingerprint(instance, y) for y in ("2022", "2023", "2024", "2025")] == [
+            "old-2022", "new-2023", "new-2024", None]

@@ -24,10 +24,13 @@ def _materialized_fingerprint(instance: dg.DagsterInstance, partition: str) -> s
         dg.AssetRecordsFilter(asset_key=RAW_FILES_KEY, asset_partitions=[partition]), limit=1)
     for record in records.records:
         materialization = record.asset_materialization
-        value = materialization.metadata.get("fingerprints") if materialization else None
-        by_year = getattr(value, "value", None)  # {year: fingerprint} of the years the run loaded
+        metadata = materialization.metadata if materialization else {}
+        by_year = getattr(metadata.get("fingerprints"), "value", None)  # {year: fingerprint} of the run's years
         if isinstance(by_year, dict) and isinstance(by_year.get(partition), str):
             return str(by_year[partition])
+        single = getattr(metadata.get("fingerprint"), "text", None)  # as runs of one year recorded it before
+        if isinstance(single, str):
+            return single
     return None
 
 
