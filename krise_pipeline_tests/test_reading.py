@@ -454,3 +454,30 @@ def test_number_formats_that_show_dates(code: str, kind: str | None) -> None:
     from krise_pipeline.xlsx import format_kind
 
     assert format_kind(code) == kind
+
+
+def _quick(tmp_path: Path, data: bytes, name: str = "dagsbesok.csv") -> reading.CsvFile | None:
+    (tmp_path / name).write_bytes(data)
+    return reading.quick_scan(reading.locate(tmp_path, "dagsbesok.csv"), contract.VISIT_COLUMNS)
+
+
+def test_quick_scan_counts_the_lines_of_a_plain_file(tmp_path: Path) -> None:
+    header = ",".join(reversed(contract.VISIT_COLUMNS)).encode()  # any order of the contract's columns
+    row = b"," * (len(contract.VISIT_COLUMNS) - 1)
+    scanned = _quick(tmp_path, b"\xef\xbb\xbf" + header + b"\r\n" + row + b"\r\n" + row + b"\r\n")
+    assert scanned is not None and scanned.data_lines == 2 and scanned.names == list(reversed(contract.VISIT_COLUMNS))
+    no_last_newline = _quick(tmp_path, header + b"\n" + row + b"\n" + row)
+    assert no_last_newline is not None and no_last_newline.data_lines == 2
+    header_only = _quick(tmp_path, header + b"\n")
+    assert header_only is not None and header_only.data_lines == 0
+
+
+@pytest.mark.parametrize(("data", "name"), [
+    (b"", "dagsbesok.csv"),  # empty
+    (b"besok_id;person_id\n1;2\n", "dagsbesok.csv"),  # another delimiter: not the contract's header
+    (",".join(contract.VISIT_COLUMNS).encode() + b"\nV\x001\n", "dagsbesok.csv"),  # a NUL byte
+    (",".join(contract.VISIT_COLUMNS).encode() + b",extra\n", "dagsbesok.csv"),  # an unknown column
+    (gzip.compress(",".join(contract.VISIT_COLUMNS).encode() + b"\n"), "dagsbesok.csv.gz"),  # gzip
+])
+def test_quick_scan_leaves_anything_unusual_to_the_full_scan(tmp_path: Path, data: bytes, name: str) -> None:
+    assert _quick(tmp_path, data, name) is None
