@@ -65,19 +65,20 @@ def _iterparse(part: IO[bytes], tag: str) -> Iterator[Any]:
     """
     from lxml import etree
 
-    events = etree.iterparse(part, events=("start", "end"), resolve_entities=False, load_dtd=False,
+    # only the ends of `tag` reach Python (lxml filters the events in C); the prolog, and with it
+    # any DTD, has been read before the first of them
+    events = etree.iterparse(part, events=("end",), tag=tag, resolve_entities=False, load_dtd=False,
                              no_network=True, huge_tree=False, remove_comments=True, remove_pis=True)
     checked = False
-    for event, node in events:
+    for _, node in events:
         if not checked:
             checked = True
             if node.getroottree().docinfo.doctype:
                 raise XlsxError("the part declares a DTD")
-        if event == "end" and node.tag == tag:
-            yield node
-            node.clear()
-            while node.getprevious() is not None:
-                del node.getparent()[0]
+        yield node
+        node.clear()
+        while node.getprevious() is not None:
+            del node.getparent()[0]
 
 
 def _target(base: str, target: str) -> str:

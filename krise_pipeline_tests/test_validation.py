@@ -507,6 +507,28 @@ def test_random_bytes_named_xlsx(tmp_path: Path) -> None:
     assert_one(problems, SURVEY, "", "", "not_xlsx")
 
 
+@pytest.mark.parametrize("doctype", [
+    '<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>',
+    '<!DOCTYPE worksheet SYSTEM "http://example.invalid/x.dtd">',
+])
+def test_a_sheet_declaring_a_dtd_is_refused(tmp_path: Path, doctype: str) -> None:
+    """Entities and external DTDs are never expanded or fetched: such a sheet is not read at all."""
+    year_dir = deliver(tmp_path)
+    path = year_dir / SURVEY
+    with zipfile.ZipFile(path) as z:
+        parts = {info.filename: z.read(info) for info in z.infolist()}
+    sheet = next(name for name in parts if name.startswith("xl/worksheets/sheet"))
+    body = parts[sheet].decode("utf-8")
+    assert body.startswith("<worksheet")  # openpyxl writes no XML declaration
+    parts[sheet] = f'<?xml version="1.0" encoding="UTF-8"?>{doctype}{body}'.encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    problems = [p for p in validate(year_dir) if p.file == SURVEY]
+    assert_one(problems, SURVEY, "", "", "not_xlsx")
+    assert "cannot be read" in problems[0].message
+
+
 def test_zip_that_is_not_a_workbook(tmp_path: Path) -> None:
     year_dir = deliver(tmp_path)
     with zipfile.ZipFile(year_dir / SURVEY, "w") as z:
