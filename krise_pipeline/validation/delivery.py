@@ -117,7 +117,11 @@ def load_deliveries(con: duckdb.DuckDBPyConnection, deliveries: Sequence[tuple[P
             break
         surveys.append((Path(year_dir), year, read))
     else:
-        if _transaction(con, lambda: all(_insert_year(con, *delivery) for delivery in surveys)):
+        try:
+            loaded = _transaction(con, lambda: all(_insert_year(con, *delivery) for delivery in surveys))
+        finally:
+            con.execute(f"DROP TABLE IF EXISTS temp.main.{records.CENTRES_TABLE}")
+        if loaded:
             _durable(con)
             return {year: Report([], []) for _, year in deliveries}
     return _check_and_load(con, deliveries)
@@ -189,7 +193,6 @@ def _transaction(con: duckdb.DuckDBPyConnection, body: Callable[[], bool]) -> bo
         con.execute("COMMIT" if ok else "ROLLBACK")
     finally:
         con.execute("RESET preserve_insertion_order")
-        con.execute(f"DROP TABLE IF EXISTS temp.main.{records.CENTRES_TABLE}")
     return ok
 
 

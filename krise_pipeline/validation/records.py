@@ -1,10 +1,11 @@
 """The stays and visits (contract 1.2-1.5): read by DuckDB, checked by SQL where they lie.
 
-Each CSV file is checked by `reading.scan_csv` first. For the warehouse, `insert_checked` then
-reads a clean file once: DuckDB writes its typed rows into `validated.<table>` while every row rule
-guards the insert, and the rows written are counted and checked for repeats (the caller's
+For the warehouse, `insert_checked` reads a clean file once: `reading.quick_scan` checks its header
+and counts its lines, then DuckDB writes its typed rows into `validated.<table>` while every row
+rule guards the insert, and the rows written are counted and checked for repeats (the caller's
 transaction is rolled back at the first problem). To find and locate problems (`validate`, or
-after that rollback), one query over DuckDB's read of the file (every column as delivered text)
+after that rollback), each file is checked by `reading.scan_csv`, then one query over DuckDB's
+read of the file (every column as delivered text)
 counts the lines DuckDB cannot parse (its rejects) and the rows breaking each rule, storing
 nothing; a file without problems becomes the typed view `<schema>.<table>` over that read. A file
 with problems is read into the table `<schema>._read_<table>`, where every problem is located: a
