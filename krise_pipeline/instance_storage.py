@@ -44,11 +44,15 @@ from dagster._core.storage.sqlite_storage import (
 from dagster._serdes import ConfigurableClassData
 from dagster._utils import mkdir_p
 from dagster.version import __version__ as dagster_version
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 OPEN_FILES: Final = 8  # run databases kept open at a time (the index and the run being written)
+
+
+def _relaxed_sync(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 class EngineCache:
@@ -67,6 +71,7 @@ class EngineCache:
                 self._engines.move_to_end(conn_string)
                 return engine, False
             engine = create_engine(conn_string, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+            event.listen(engine, "connect", _relaxed_sync)
             self._engines[conn_string] = engine
             while len(self._engines) > self.size:
                 _, old = self._engines.popitem(last=False)
