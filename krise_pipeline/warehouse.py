@@ -7,24 +7,29 @@ made in Python (krise_pipeline.suppression) on the small per-cell aggregates.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 
 import duckdb
-import pandas as pd
 
 from krise_pipeline import codebook, contract, deliveries, registry, sqlfiles, suppression
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, *, replace: bool = False) -> None:
-    """Insert a (small) DataFrame into `table`; with replace=True create or replace the table from it."""
-    con.register("_frame", frame)
-    try:
-        if replace:
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _frame")
-        else:
-            con.execute(f"INSERT INTO {table} SELECT * FROM _frame")
-    finally:
-        con.unregister("_frame")
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Sequence[object]]) -> None:
+    """INSERT a few rows (tuples in the table's column order) into `table`, in one statement."""
+    if not rows:
+        return
+    columns = [list(values) for values in zip(*rows, strict=True)]
+    con.execute(f"INSERT INTO {table} SELECT {', '.join(f'unnest(${i + 1})' for i in range(len(columns)))}",
+                columns)
+
+
+def _create(con: duckdb.DuckDBPyConnection, key: str) -> None:
+    """(Re)create the registry table `key`, empty, with its declared columns."""
+    table = registry.BY_KEY[key]
+    schema = key.split(".")[0]
+    con.execute(f"DROP TABLE IF EXISTS {key}")
+    con.execute(registry.create_table_sql(table, schema))
 
 
 class MissingDeliveryError(RuntimeError):
@@ -77,51 +82,33 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 def load_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     """Questions, codebook, label changes and the expected cells of the shares and counts."""
     con.execute(sqlfiles.load("dimensions"))
-    q = pd.DataFrame(
-        [(*(getattr(x, c) for c in codebook.QUESTION_COLUMNS), i) for i, x in enumerate(codebook.questions())],
-        columns=[*codebook.QUESTION_COLUMNS, "question_order"],
-    )
-    _insert(con, "warehouse.questions", q)
+    _insert(con, "warehouse.questions", [(*(getattr(x, c) for c in codebook.QUESTION_COLUMNS), i)
+                                         for i, x in enumerate(codebook.questions())])
     item_order: dict[tuple[str, str], int] = {}
     for p in codebook.label_periods():
         item_order.setdefault((p.question, p.item), len(item_order))
-    cb = pd.DataFrame(
-        [(p.question, p.item, p.label, p.valid_from, p.valid_to, item_order[(p.question, p.item)])
-         for p in codebook.label_periods()],
-        columns=["question", "item", "label", "valid_from", "valid_to", "item_order"],
-    ).astype({"valid_from": "Int64", "valid_to": "Int64"})
-    _insert(con, "warehouse.codebook", cb)
-    _insert(con, "warehouse.derived_items",
-            pd.DataFrame(list(contract.DERIVED_LABELS.items()), columns=["item", "label"]))
-    lc = pd.DataFrame(
-        [(c.year, c.question, c.item, c.old_label, c.new_label) for c in codebook.label_changes()],
-        columns=["year", "question", "item", "old_label", "new_label"],
-    )
-    _insert(con, "warehouse.label_changes", lc)
-    share_cells = pd.DataFrame(
-        [
-            (population, breakdown, category, measure)
-            for population, (_, help_columns) in contract.SHARE_POPULATIONS.items()
-            for breakdown in contract.SHARE_BREAKDOWNS[population]
-            for category in contract.BREAKDOWNS[breakdown]
-            for measure in _measures(help_columns)
-        ],
-        columns=["population", "breakdown", "category", "measure"],
-    )
-    share_cells["cell_order"] = range(len(share_cells))
-    _insert(con, "warehouse.share_cells", share_cells)
+    _insert(con, "warehouse.codebook",
+            [(p.question, p.item, p.label, p.valid_from, p.valid_to, item_order[(p.question, p.item)])
+             for p in codebook.label_periods()])
+    _insert(con, "warehouse.derived_items", list(contract.DERIVED_LABELS.items()))
+    _insert(con, "warehouse.label_changes",
+            [(c.year, c.question, c.item, c.old_label, c.new_label) for c in codebook.label_changes()])
+    share_cells = [
+        (population, breakdown, category, measure)
+        for population, (_, help_columns) in contract.SHARE_POPULATIONS.items()
+        for breakdown in contract.SHARE_BREAKDOWNS[population]
+        for category in contract.BREAKDOWNS[breakdown]
+        for measure in _measures(help_columns)
+    ]
+    _insert(con, "warehouse.share_cells", [(*cell, order) for order, cell in enumerate(share_cells)])
     record_population = {table: pop for pop, (table, _) in contract.SHARE_POPULATIONS.items()}
-    count_cells = pd.DataFrame(
-        [
-            (population, record_population[table], breakdown, category)
-            for population, (table, _) in contract.COUNT_POPULATIONS.items()
-            for breakdown in contract.COUNT_BREAKDOWNS
-            for category in contract.BREAKDOWNS[breakdown]
-        ],
-        columns=["population", "record_population", "breakdown", "category"],
-    )
-    count_cells["cell_order"] = range(len(count_cells))
-    _insert(con, "warehouse.count_cells", count_cells)
+    count_cells = [
+        (population, record_population[table], breakdown, category)
+        for population, (table, _) in contract.COUNT_POPULATIONS.items()
+        for breakdown in contract.COUNT_BREAKDOWNS
+        for category in contract.BREAKDOWNS[breakdown]
+    ]
+    _insert(con, "warehouse.count_cells", [(*cell, order) for order, cell in enumerate(count_cells)])
 
 
 def _measures(help_columns: tuple[str, ...]) -> list[str]:
@@ -152,14 +139,18 @@ def build_cell_aggregates(con: duckdb.DuckDBPyConnection) -> int:
     return build_sql_table(con, "warehouse.cell_aggregates")
 
 
-def _suppression_table(cells: pd.DataFrame, breakdowns_of: dict[str, tuple[str, ...]]) -> pd.DataFrame:
-    """One row per (year, population, breakdown, category) with its `suppressed` flag."""
-    rows: list[tuple[object, ...]] = []
-    for (year, population), group in cells.groupby(["year", "population"], sort=True):
-        bases = {(b, c): int(n) for b, c, n in group[["breakdown", "category", "base"]].itertuples(index=False)}
-        hidden = suppression.suppress(bases, breakdowns_of[str(population)])
+def _suppression_rows(cells: Sequence[tuple[int, str, str, str, int]], breakdowns_of: Mapping[str, tuple[str, ...]]
+                      ) -> list[tuple[int, str, str, str, bool]]:
+    """One row per (year, population, breakdown, category) with its `suppressed` flag, from one row
+    per cell with its base; in the order of (year, population), then of the cells."""
+    groups: defaultdict[tuple[int, str], dict[tuple[str, str], int]] = defaultdict(dict)
+    for year, population, breakdown, category, base in cells:
+        groups[(year, population)][(breakdown, category)] = int(base)
+    rows: list[tuple[int, str, str, str, bool]] = []
+    for (year, population), bases in sorted(groups.items(), key=lambda group: group[0]):
+        hidden = suppression.suppress(bases, breakdowns_of[population])
         rows.extend((year, population, b, c, (b, c) in hidden) for (b, c) in bases)
-    return pd.DataFrame(rows, columns=["year", "population", "breakdown", "category", "suppressed"])
+    return rows
 
 
 def build_suppression(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
@@ -169,8 +160,8 @@ def build_suppression(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         FROM warehouse.years AS y
         CROSS JOIN (SELECT DISTINCT population, breakdown, category FROM warehouse.share_cells) AS c
         LEFT JOIN warehouse.cell_aggregates AS a USING (year, population, breakdown, category)
-    """).df()
-    share_table = _suppression_table(share_cells, dict(contract.SHARE_BREAKDOWNS))
+    """).fetchall()
+    share_rows = _suppression_rows(share_cells, dict(contract.SHARE_BREAKDOWNS))
     count_cells = con.execute("""
         SELECT y.year, c.population, c.breakdown, c.category, coalesce(a.n_records, 0) AS base
         FROM warehouse.years AS y
@@ -178,13 +169,12 @@ def build_suppression(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         LEFT JOIN warehouse.cell_aggregates AS a
           ON a.year = y.year AND a.population = c.record_population
          AND a.breakdown = c.breakdown AND a.category = c.category
-    """).df()
-    count_table = _suppression_table(
-        count_cells, {p: contract.COUNT_BREAKDOWNS for p in contract.COUNT_POPULATIONS}
-    )
-    _insert(con, "warehouse.share_suppression", share_table, replace=True)
-    _insert(con, "warehouse.count_suppression", count_table, replace=True)
-    return int(share_table["suppressed"].sum()), int(count_table["suppressed"].sum())
+    """).fetchall()
+    count_rows = _suppression_rows(count_cells, {p: contract.COUNT_BREAKDOWNS for p in contract.COUNT_POPULATIONS})
+    for key, rows in (("warehouse.share_suppression", share_rows), ("warehouse.count_suppression", count_rows)):
+        _create(con, key)
+        _insert(con, key, rows)
+    return sum(row[4] for row in share_rows), sum(row[4] for row in count_rows)
 
 
 def build_service_shares(con: duckdb.DuckDBPyConnection) -> int:
@@ -232,18 +222,6 @@ def build_releases(
         status, note = statuses.get(year, (contract.DEFAULT_RELEASE_STATUS, ""))
         rows.append((year, status, note, built_at, combined, listing, package_version, git_commit,
                      codebook_sha256, (texts or {}).get(year, "{}")))
-    frame = pd.DataFrame(rows, columns=[
-        "year", "status", "note", "built_at", "input_sha256", "input_files", "package_version",
-        "git_commit", "codebook_sha256", "texts",
-    ])
-    con.register("_releases", frame)
-    try:
-        con.execute("""
-            CREATE OR REPLACE TABLE warehouse.releases AS
-            SELECT year::INTEGER AS year, status, note, built_at::TIMESTAMP AS built_at, input_sha256,
-                   input_files, package_version, git_commit, codebook_sha256, texts
-            FROM _releases ORDER BY year
-        """)
-    finally:
-        con.unregister("_releases")
-    return len(frame)
+    _create(con, "warehouse.releases")
+    _insert(con, "warehouse.releases", rows)
+    return len(rows)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import duckdb
-import pandas as pd
+import numpy as np
 
 from krise_pipeline import contract, sqlfiles
 from krise_pipeline.validation import records, survey
@@ -40,8 +40,9 @@ def validate_delivery(year_dir: Path, con: duckdb.DuckDBPyConnection, schema: st
     return check_delivery(year_dir, con, schema).problems
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    con.register("_krise_frame", frame)
+def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: survey.Columns) -> None:
+    """INSERT the rows of `columns` (in the table's column order) into `table`."""
+    con.register("_krise_frame", columns)
     try:
         con.execute(f"INSERT INTO {table} SELECT * FROM _krise_frame")
     finally:
@@ -70,11 +71,10 @@ def check_delivery(year_dir: Path, con: duckdb.DuckDBPyConnection, schema: str =
         con.execute(f"DELETE FROM {schema}.{table} WHERE year = ?", [year])
     read = survey.read_survey(year_dir, year, log)
     centres = None
-    if read is not None and "senter_id" in read.frame.columns:
+    if read is not None and "senter_id" in read.columns:
         centres = f"{schema}.{records.CENTRES_TABLE}"
         con.execute(f"CREATE OR REPLACE TABLE {centres} (senter_id VARCHAR)")
-        _insert(con, centres, pd.DataFrame({"senter_id": pd.Series(
-            [str(v) for v in read.frame["senter_id"]], dtype=object)}))
+        _insert(con, centres, _centre_ids(read))
     by_name = {spec.name: spec for spec in records.RECORD_FILES}
     loaded: list[records.Loaded] = []
     for name in _ORDER:
@@ -88,6 +88,10 @@ def check_delivery(year_dir: Path, con: duckdb.DuckDBPyConnection, schema: str =
         _insert(con, f"{schema}.sentreskjema", centre_rows)
         _insert(con, f"{schema}.senter_svar", answers)
     return log.report()
+
+
+def _centre_ids(read: survey.Survey) -> survey.Columns:
+    return {"senter_id": np.array([str(v) for v in read.columns["senter_id"]], dtype=object)}
 
 
 def staging_schema(year: int) -> str:
@@ -154,8 +158,7 @@ def _insert_year(con: duckdb.DuckDBPyConnection, year_dir: Path, year: int, read
     at the first problem (the caller's transaction is then rolled back)."""
     centres = f"temp.main.{records.CENTRES_TABLE}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {records.CENTRES_TABLE} (senter_id VARCHAR)")
-    _insert(con, centres, pd.DataFrame({"senter_id": pd.Series([str(v) for v in read.frame["senter_id"]],
-                                                                dtype=object)}))
+    _insert(con, centres, _centre_ids(read))
     specs = {spec.name: spec for spec in records.RECORD_FILES}
     _replace_year(con, year, lambda table: None)
     if not all(records.insert_checked(con, year_dir, specs[name], year, centres, f"validated.{specs[name].table}")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from krise_pipeline import contract, reading
-from krise_pipeline.validation import models
 from krise_pipeline.validation.problems import Problem, ProblemLog, shown_value
+
+if TYPE_CHECKING:
+    from krise_pipeline.validation import models
 
 HELP_COLUMNS = frozenset(contract.ADULT_HELP) | frozenset(contract.CHILD_HELP) | frozenset(contract.VISIT_HELP)
 FIRST_FLAGS = ("forste_opphold_i_aret", "forste_besok_i_aret")

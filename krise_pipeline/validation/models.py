@@ -1,9 +1,10 @@
 """Row-level rules of the centre survey as a pandera model (contract section 1.1).
 
 The survey sheet is small, so it is checked in pandas: a frame holds the sheet's text as
-delivered, one text column per contract column, indexed by the sheet row. The reporting year is
-`frame.attrs["year"]`. (The stays and visits are checked by SQL where DuckDB read them: see
-`rules` and `records`.)
+delivered, one text column per contract column, indexed by the sheet row (`text_frame`). A sheet
+that `survey_screen.clean` proves clean never gets here: this module, and with it pandas and
+pandera, is imported for a survey with a problem. (The stays and visits are checked by SQL where
+DuckDB read them: see `rules` and `records`.)
 
 Every check is named after its rule: "<rule>" for a check of one column, "<rule>/<column>" for a
 check of one column that needs other columns of the row, and "<rule>" for a check that returns
@@ -12,8 +13,7 @@ one result per cell.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -25,11 +25,9 @@ from pandera.typing import Series
 
 from krise_pipeline import contract
 from krise_pipeline.validation.problems import MAX_LISTED
+from krise_pipeline.validation.survey_screen import BOTILBUD_VALUES, FLAG_VALUES, KOMMUNE_NR, SENTER_ID
 
-FLAG_VALUES: Final = ("0", "1", "")
 N_FAILURE_CASES: Final = MAX_LISTED + 1
-_SENTER_ID = re.compile(r"KS[0-9]{3}")
-_KOMMUNE_NR = re.compile(r"[0-9]{4}")
 
 
 # --- vectorised helpers ------------------------------------------------------------------------
@@ -127,7 +125,7 @@ class Sentreskjema(pa.DataFrameModel):
 
     @column_check("senter_id", rule="pattern")
     def _senter_id(cls, series: pd.Series) -> pd.Series:
-        return (series == "") | series.map(lambda v: bool(_SENTER_ID.fullmatch(v)))
+        return (series == "") | series.map(lambda v: bool(SENTER_ID.fullmatch(v)))
 
     @column_check("senter_id", rule="unique")
     def _unique(cls, series: pd.Series) -> pd.Series:
@@ -135,7 +133,7 @@ class Sentreskjema(pa.DataFrameModel):
 
     @column_check("kommune_nr", rule="pattern")
     def _kommune_nr(cls, series: pd.Series) -> pd.Series:
-        return (series == "") | series.map(lambda v: bool(_KOMMUNE_NR.fullmatch(v)))
+        return (series == "") | series.map(lambda v: bool(KOMMUNE_NR.fullmatch(v)))
 
     @column_check("har_tilbud_kvinner", "har_tilbud_menn", rule="flag")
     def _offers(cls, series: pd.Series) -> pd.Series:
@@ -143,7 +141,7 @@ class Sentreskjema(pa.DataFrameModel):
 
     @column_check("botilbud_menn_type", rule="code_list")
     def _botilbud(cls, series: pd.Series) -> pd.Series:
-        return series.isin((*contract.BOTILBUD_MENN_TYPES, ""))
+        return series.isin(BOTILBUD_VALUES)
 
     type_required = row_check("required", "botilbud_menn_type", _type_required)
     type_empty = row_check("must_be_empty", "botilbud_menn_type", _type_empty)
@@ -173,6 +171,11 @@ class Sentreskjema(pa.DataFrameModel):
     class Config:
         strict = False
         coerce = False
+
+
+def text_frame(rows: Sequence[int], columns: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """The frame the model checks: one text column per contract column, indexed by the sheet row."""
+    return pd.DataFrame(dict(columns), index=pd.Index(list(rows), dtype="int64"), dtype=object)
 
 
 # --- running a model ---------------------------------------------------------------------------

@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from krise_pipeline import codebook, contract, reading
-from krise_pipeline.validation import messages, models
+from krise_pipeline.validation import messages, survey_screen
 from krise_pipeline.validation.problems import Problem, ProblemLog, shown_value
+
+if TYPE_CHECKING:
+    from krise_pipeline.validation import models
+
+Columns = dict[str, np.ndarray]
+"""Typed rows for DuckDB: column name -> one array (DuckDB reads a dict of arrays like a table)."""
 
 HEADER_ROW = f"{contract.SURVEY_SHEET}!1:1"
 
 
 @dataclass
 class Survey:
-    """What was read of the survey: its text frame (index = sheet row) and what the rest needs."""
+    """What was read of the survey: the text of each contract column found, per centre."""
 
     file: str  # as delivered
-    frame: pd.DataFrame
+    rows: list[int]  # the sheet row of each centre
+    columns: dict[str, list[str]]  # contract column -> the text of its cell in each row
     complete: bool  # every fixed column present, so the rows could be checked and typed
 
 
@@ -73,15 +81,12 @@ def read_survey(year_dir: Path, year: int, log: ProblemLog) -> Survey | None:
                         "the cell holds a formula; the survey must hold values only"))
     if not sheet.rows:
         log.add(Problem(file, "", "", "no_rows", "", f"the sheet {contract.SURVEY_SHEET} has no centres"))
-    frame = pd.DataFrame(
-        {name: [values[position] for values in sheet.data] for name, position in positions.items()},
-        index=pd.Index(sheet.rows, dtype="int64"),
-        dtype=object,
-    )
-    frame.attrs["year"] = year
+    columns = {name: [values[position] for values in sheet.data] for name, position in positions.items()}
     complete = all(c in positions for c in contract.SURVEY_FIXED_COLUMNS)
-    if complete and sheet.rows:
-        outcome = models.validate_frame(models.Sentreskjema, frame)
+    if complete and sheet.rows and not survey_screen.clean(columns):
+        from krise_pipeline.validation import models  # pandas and pandera: only for a survey with a problem
+
+        outcome = models.validate_frame(models.Sentreskjema, models.text_frame(sheet.rows, columns))
 
         def locate(failure: models.Failure) -> str | None:
             position = positions[failure.column]
@@ -90,21 +95,26 @@ def read_survey(year_dir: Path, year: int, log: ProblemLog) -> Survey | None:
             return sheet.cell(int(failure.row), position)
 
         messages.log_outcome(log, file, outcome, year, locate)
-    return Survey(file, frame, complete)
+    return Survey(file, list(sheet.rows), columns, complete)
 
 
-def typed_tables(survey: Survey, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The rows of sentreskjema and senter_svar of a valid survey."""
-    frame = survey.frame
-    centres = pd.DataFrame({
-        "year": np.full(len(frame), year, dtype=np.int32),
-        "senter_id": frame["senter_id"].to_numpy(dtype=object),
-        "senter_navn": frame["senter_navn"].to_numpy(dtype=object),
-        "kommune_nr": frame["kommune_nr"].to_numpy(dtype=object),
-        "har_tilbud_kvinner": (frame["har_tilbud_kvinner"] == "1").to_numpy(),
-        "har_tilbud_menn": (frame["har_tilbud_menn"] == "1").to_numpy(),
-        "botilbud_menn_type": frame["botilbud_menn_type"].replace("", None).to_numpy(dtype=object),
-    })
+def _text(values: Sequence[str | None]) -> np.ndarray:
+    return np.array(values, dtype=object)
+
+
+def typed_tables(survey: Survey, year: int) -> tuple[Columns, Columns]:
+    """The rows of sentreskjema and senter_svar of a valid survey, in the tables' column order."""
+    text = survey.columns
+    n = len(survey.rows)
+    centres = {
+        "year": np.full(n, year, dtype=np.int32),
+        "senter_id": _text(text["senter_id"]),
+        "senter_navn": _text(text["senter_navn"]),
+        "kommune_nr": _text(text["kommune_nr"]),
+        "har_tilbud_kvinner": np.array([v == "1" for v in text["har_tilbud_kvinner"]], dtype=bool),
+        "har_tilbud_menn": np.array([v == "1" for v in text["har_tilbud_menn"]], dtype=bool),
+        "botilbud_menn_type": _text([v or None for v in text["botilbud_menn_type"]]),
+    }
     columns: list[str] = []
     keys: list[tuple[str, str, str]] = []
     for q in codebook.survey_questions():
@@ -113,14 +123,13 @@ def typed_tables(survey: Survey, year: int) -> tuple[pd.DataFrame, pd.DataFrame]
                 columns.append(f"{q.question}__{item}" if q.scope == contract.SCOPE_CENTRE
                                else f"{q.question}__{item}__{contract.SUFFIX_BY_GROUP[group]}")
                 keys.append((q.question, item, group))
-    n = len(frame)
-    ticked = frame[columns].to_numpy(dtype=object) == "1"  # centres x answer columns
-    answers = pd.DataFrame({
+    ticked = np.array([[v == "1" for v in text[c]] for c in columns], dtype=bool).reshape(len(columns), n)
+    answers = {  # column by column: all centres for the first answer column, then the next
         "year": np.full(n * len(columns), year, dtype=np.int32),
-        "senter_id": np.tile(frame["senter_id"].to_numpy(dtype=object), len(columns)),
+        "senter_id": np.tile(_text(text["senter_id"]), len(columns)),
         "question": np.repeat(np.array([k[0] for k in keys], dtype=object), n),
         "item": np.repeat(np.array([k[1] for k in keys], dtype=object), n),
         "target_group": np.repeat(np.array([k[2] for k in keys], dtype=object), n),
-        "ticked": ticked.ravel(order="F").astype(bool),
-    })
+        "ticked": ticked.ravel(),
+    }
     return centres, answers
