@@ -21,7 +21,8 @@ from krise_pipeline import deliveries, ledger, locking, releases
 from krise_pipeline import instance as project_instance
 
 if TYPE_CHECKING:
-    from dagster import AssetCheckEvaluation
+    import dagster as dg
+    from dagster import AssetCheckEvaluation, DagsterInstance
 
     from krise_pipeline.defs.resources import KriseSettings
 
@@ -205,12 +206,12 @@ def up_to_date(settings: KriseSettings, fingerprint: str) -> UpToDate | None:
                         int(entry.get("warnings_failed", 0)))
     from dagster import DagsterRunStatus, RunsFilter
 
-    instance = project_instance.get()
-    runs = instance.get_runs(filters=RunsFilter(job_name="publish", statuses=[DagsterRunStatus.SUCCESS],
-                                                tags={FINGERPRINT_TAG: fingerprint}), limit=1)
-    if not runs or runs[0].tags.get(PUBLICATION_TAG) != sha:
-        return None
-    record = instance.get_run_record_by_id(runs[0].run_id)
+    with project_instance.get() as instance:
+        runs = instance.get_runs(filters=RunsFilter(job_name="publish", statuses=[DagsterRunStatus.SUCCESS],
+                                                    tags={FINGERPRINT_TAG: fingerprint}), limit=1)
+        if not runs or runs[0].tags.get(PUBLICATION_TAG) != sha:
+            return None
+        record = instance.get_run_record_by_id(runs[0].run_id)
     end = record.end_time if record is not None else None
     finished = dt.datetime.fromtimestamp(end, dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if end else "?"
     return UpToDate(runs[0].run_id, finished, int(runs[0].tags.get(WARNINGS_TAG, "0")))
@@ -220,12 +221,21 @@ def run_jobs(settings: KriseSettings, years: list[int], then: str, *, wait: bool
              record_fingerprint: bool = False) -> RunOutcome:
     """Load `years`, then run the job `then` once; all under the warehouse lock, in the project instance."""
     from krise_pipeline.definitions import build_definitions
-    from krise_pipeline.defs import jobs
-    from krise_pipeline.defs.partitions import year_partitions
 
     started = time.perf_counter()
     defs = build_definitions(settings)
-    instance = project_instance.get()
+    with project_instance.get() as instance:
+        outcome = _run_jobs(instance, defs, settings, years, then, wait=wait, verbose=verbose,
+                            record_fingerprint=record_fingerprint)
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _run_jobs(instance: DagsterInstance, defs: dg.Definitions, settings: KriseSettings, years: list[int], then: str,
+              *, wait: bool, verbose: bool, record_fingerprint: bool) -> RunOutcome:
+    from krise_pipeline.defs import jobs
+    from krise_pipeline.defs.partitions import year_partitions
+
     run_config = {"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}}}}
     outcome = RunOutcome(ok=True, years=years)
     with locking.warehouse_lock(settings.warehouse_path, who="krise-pipeline " + then,
@@ -258,5 +268,4 @@ def run_jobs(settings: KriseSettings, years: list[int], then: str, *, wait: bool
                 _remember(fingerprint, {"run_id": result.run_id, "publication_sha256": sha, "warnings_failed": failed,
                                         "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())})
     outcome.ok = not outcome.failures
-    outcome.seconds = time.perf_counter() - started
     return outcome

@@ -339,3 +339,28 @@ def test_the_warehouse_tables_are_as_the_registry_declares(sample: tuple[Path, P
                                   "WHERE schema_name = ? AND table_name = ? ORDER BY column_index",
                                   [table.schema, table.name]).fetchall()
             assert columns == [(c.name, c.type, c.not_null) for c in table.columns], table.key
+
+
+def test_the_command_ends_quickly_with_its_exit_code_its_output_and_its_exit_handlers(tmp_path: Path) -> None:
+    """`krise-pipeline` (cli.console) ends the process with os._exit after main: the exit code, every
+    line written to the (piped) streams, the report file and the exit handlers all survive it."""
+    year_dir = write_delivery(tmp_path / "raw" / "2024", [centre("KS001")], [adult_stay(2024, kjonn="X")],
+                              [child_stay(2024)], [visit(2024)])
+    script = ("import atexit, sys\n"
+              "atexit.register(print, 'exit handler ran', file=sys.stderr)\n"
+              "from krise_pipeline.cli import console\n"
+              "sys.argv = ['krise-pipeline', *sys.argv[1:]]\n"
+              "console()\n")
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    report = tmp_path / "rapport.xlsx"
+    ran = subprocess.run([sys.executable, "-c", script, "validate", str(year_dir), "--report", str(report)],
+                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert ran.returncode == 1, ran.stderr
+    assert "beboere_opphold.csv line 2, column kjonn: rule code_list" in ran.stderr
+    assert ran.stderr.rstrip().endswith("exit handler ran")
+    with zipfile.ZipFile(report) as workbook:  # complete on disk: a readable zip with its sheets
+        assert workbook.testzip() is None
+        assert "xl/worksheets/sheet2.xml" in workbook.namelist()
+    ran = subprocess.run([sys.executable, "-c", script, "validate", str(tmp_path / "raw" / "1999")],
+                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert ran.returncode == 2 and "is not a folder" in ran.stderr and "exit handler ran" in ran.stderr
