@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_DEV  := $(VENV)/.installed-dev
+STAMP_PYC  := $(VENV)/.compiled
+SOURCES    := $(shell find krise_pipeline -name '*.py')
 
 .PHONY: run test test-fast browser lint typecheck pytest bench dev sample clean
 
@@ -19,8 +21,14 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(STAMP_RUN)
 
+# The package's bytecode, as pip writes it for an installed package (an editable install has none,
+# and where PYTHONDONTWRITEBYTECODE is set every command would compile the package again).
+$(STAMP_PYC): $(SOURCES) | $(STAMP_RUN)
+	$(BIN)/python -m compileall -q krise_pipeline
+	touch $@
+
 ## run: set up and run the whole pipeline on the shipped sample
-run: $(STAMP_RUN)
+run: $(STAMP_RUN) $(STAMP_PYC)
 	$(BIN)/krise-pipeline run
 
 ## test: set up (with dev extras and the browser) and run ruff, mypy and pytest
@@ -46,15 +54,15 @@ lint: $(STAMP_DEV)
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy krise_pipeline krise_sample
 
-pytest: $(STAMP_DEV)
+pytest: $(STAMP_DEV) $(STAMP_PYC)
 	$(BIN)/python -m pytest -n auto
 
 ## dev: the Dagster UI on http://localhost:3000, on the project's instance (.dagster_home/ or $DAGSTER_HOME)
-dev: $(STAMP_RUN)
+dev: $(STAMP_RUN) $(STAMP_PYC)
 	$(BIN)/krise-pipeline dev
 
 ## bench: timings per stage (see bench/README section in README.md)
-bench: $(STAMP_DEV)
+bench: $(STAMP_DEV) $(STAMP_PYC)
 	$(BIN)/python bench/run.py
 
 ## sample: the deterministic sample deliveries (development tooling: krise_sample; never over other files)

@@ -45,6 +45,7 @@ alternating, medians of --repeat: `sample_run_s` (`krise-pipeline run` on data/,
 from __future__ import annotations
 
 import argparse
+import compileall
 import functools
 import gzip
 import hashlib
@@ -568,6 +569,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from krise_sample import generator as sample
 
+    # the package as installed: with its bytecode (an editable install has none until written)
+    compileall.compile_dir(REPO / "krise_pipeline", quiet=1)
     seed = sample.DEFAULT_SEED if args.seed is None else args.seed
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
