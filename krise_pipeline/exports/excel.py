@@ -9,16 +9,10 @@ becomes a formula.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.table import Table, TableStyleInfo
-from openpyxl.worksheet.worksheet import Worksheet
 
 from krise_pipeline import contract
 from krise_pipeline.exports import rules, texts
@@ -37,6 +31,7 @@ from krise_pipeline.exports.vocabulary import (
     measure_order,
     population_order,
 )
+from krise_pipeline.exports.xlsx_writer import Alignment, Font, Sheet, Style, Table, Workbook
 
 DATA_SHEET = "Data"
 NOTES_SHEET = "Om tallene"
@@ -48,64 +43,48 @@ COUNT_FORMAT = "#,##0"
 
 Value = str | int | None
 
-_TITLE_FONT = Font(bold=True, size=14)
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DCE6F0")
-_HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="bottom")
-_WRAP = Alignment(wrap_text=True, vertical="top")
+_TITLE = Style(font=Font(bold=True, size=14))
+_HEADER = Style(font=Font(bold=True), fill="DCE6F0", alignment=Alignment(wrap=True, vertical="bottom"))
+_WRAP = Alignment(wrap=True, vertical="top")
 _RIGHT = Alignment(horizontal="right")
+_ILLEGAL_CHARACTERS = re.compile(r"[\000-\010\013\014\016-\037]")  # control characters XML cannot hold
 
 
 def _clean(text: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
+    return _ILLEGAL_CHARACTERS.sub("", text)
 
 
-def write_value(cell: Cell, value: Value, number_format: str = "0") -> None:
-    """Numbers as numbers; everything else as text that is never read as a formula."""
-    if value is None:
-        cell.value = None
-    elif isinstance(value, int):
-        cell.value = value
-        cell.number_format = number_format
-    else:
-        cell.value = _clean(value)
-        cell.data_type = "s"
+def write_value(ws: Sheet, row: int, column: int, value: Value, number_format: str = "0",
+                alignment: Alignment | None = None, style: Style | None = None) -> None:
+    """Numbers as numbers (in `number_format`); everything else as text that is never read as a formula."""
+    if style is None:
+        style = Style(alignment=alignment, number_format=number_format if isinstance(value, int) else "General")
+    ws.set(row, column, _clean(value) if isinstance(value, str) else value, style)
 
 
-def _add_table(ws: Worksheet, name: str, headers: Sequence[str], rows: Sequence[Sequence[Value]],
+def _add_table(ws: Sheet, name: str, headers: Sequence[str], rows: Sequence[Sequence[Value]],
                widths: Sequence[int], wrap_columns: Sequence[int] = ()) -> None:
     for col, header in enumerate(headers, start=1):
-        cell = ws.cell(row=HEADER_ROW, column=col)
-        write_value(cell, header)
-        cell.font = _HEADER_FONT
-        cell.fill = _HEADER_FILL
-        cell.alignment = _HEADER_ALIGNMENT
+        write_value(ws, HEADER_ROW, col, header, style=_HEADER)
     formats = [YEAR_FORMAT if header == "År" else COUNT_FORMAT for header in headers]
     for r, row in enumerate(rows, start=HEADER_ROW + 1):
         for col, value in enumerate(row, start=1):
-            cell = ws.cell(row=r, column=col)
-            write_value(cell, value, formats[col - 1])
-            if col in wrap_columns:
-                cell.alignment = _WRAP
-            elif isinstance(value, str) and value == rules.SUPPRESSED:
-                cell.alignment = _RIGHT
+            alignment = (_WRAP if col in wrap_columns
+                         else _RIGHT if isinstance(value, str) and value == rules.SUPPRESSED else None)
+            write_value(ws, r, col, value, formats[col - 1], alignment)
     for col, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(col)].width = width
-    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
+        ws.widths[col] = width
+    ws.freeze(HEADER_ROW)
     if rows:
-        ref = f"A{HEADER_ROW}:{get_column_letter(len(headers))}{HEADER_ROW + len(rows)}"
-        table = Table(displayName=name, ref=ref)
-        table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
-        ws.add_table(table)
+        ws.tables.append(Table(name, HEADER_ROW, HEADER_ROW + len(rows), tuple(_clean(h) for h in headers)))
 
 
-def _title(ws: Worksheet, title: str, subtitle: str) -> None:
-    write_value(ws["A1"], title)
-    ws["A1"].font = _TITLE_FONT
-    write_value(ws["A2"], subtitle)
+def _title(ws: Sheet, title: str, subtitle: str) -> None:
+    write_value(ws, 1, 1, title, style=_TITLE)
+    write_value(ws, 2, 1, subtitle)
 
 
-def _notes_sheet(ws: Worksheet, title: str, entries: Sequence[tuple[str, str]]) -> None:
+def _notes_sheet(ws: Sheet, title: str, entries: Sequence[tuple[str, str]]) -> None:
     _title(ws, title, "Beskrivelse av tallene, merknader, kilde og publiseringsstatus.")
     _add_table(ws, "om_tallene", ("Emne", "Innhold"), entries, (30, 110), wrap_columns=(2,))
 
@@ -133,14 +112,10 @@ def status_entries(pub: Publication, years: Sequence[int]) -> list[tuple[str, st
     return entries
 
 
-def _properties(wb: Workbook, pub: Publication, title: str) -> None:
-    wb.properties.title = title
-    wb.properties.creator = "Bufdir"
+def _workbook(pub: Publication, title: str) -> Workbook:
     latest = pub.release(pub.latest_year)
-    if latest is not None and latest.built_at is not None:
-        wb.properties.created = latest.built_at
-        wb.properties.modified = latest.built_at
-    wb.properties.language = "nb-NO"
+    return Workbook(title=title, creator="Bufdir", language="nb-NO",
+                    created=latest.built_at if latest is not None else None)
 
 
 # --- one workbook per question ---------------------------------------------------------------
@@ -210,16 +185,12 @@ def question_workbook(pub: Publication, question: str) -> Workbook:
     q = pub.question(question)
     years = pub.years(question)
     span = f", {years[0]}–{years[-1]}" if len(years) > 1 else (f", {years[0]}" if years else "")
-    wb = Workbook()
-    notes = wb.active
-    assert notes is not None
-    notes.title = NOTES_SHEET
-    _notes_sheet(notes, f"Om tallene: {q.title}", question_notes(pub, question))
-    data = wb.create_sheet(DATA_SHEET)
+    wb = _workbook(pub, q.title)
+    _notes_sheet(wb.add_sheet(NOTES_SHEET), f"Om tallene: {q.title}", question_notes(pub, question))
+    data = wb.add_sheet(DATA_SHEET)
     _title(data, f"{q.title}: antall sentre etter år og målgruppe{span}",
            f"Kilde: {SOURCE}. Merknader og forklaringer står i arket «{NOTES_SHEET}».")
     _add_table(data, "data", DATA_HEADERS, question_rows(pub, question), (8, 20, 28, 70, 16, 16, 14))
-    _properties(wb, pub, q.title)
     return wb
 
 
@@ -308,26 +279,18 @@ def bistand_notes(pub: Publication) -> list[tuple[str, str]]:
 
 
 def bistand_workbook(pub: Publication) -> Workbook:
-    wb = Workbook()
-    notes = wb.active
-    assert notes is not None
-    notes.title = NOTES_SHEET
-    _notes_sheet(notes, "Om tallene: bistand under opphold og dagsbesøk", bistand_notes(pub))
-    shares = wb.create_sheet(SHARES_SHEET)
+    wb = _workbook(pub, "Bistand under opphold og dagsbesøk")
+    _notes_sheet(wb.add_sheet(NOTES_SHEET), "Om tallene: bistand under opphold og dagsbesøk", bistand_notes(pub))
+    shares = wb.add_sheet(SHARES_SHEET)
     _title(shares, "Bistand under opphold og dagsbesøk: andel av opphold og besøk etter år",
            f"Kilde: {SOURCE}. «{rules.SUPPRESSED}» = skjult av personvernhensyn, se arket «{NOTES_SHEET}».")
     _add_table(shares, "andeler", SHARE_HEADERS, share_rows(pub), (8, 24, 60, 28, 18, 12, 14, 18, 10))
-    counts = wb.create_sheet(COUNTS_SHEET)
+    counts = wb.add_sheet(COUNTS_SHEET)
     _title(counts, "Antall opphold, dagsbesøk og personer etter år",
            f"Kilde: {SOURCE}. «{rules.SUPPRESSED}» = skjult av personvernhensyn, se arket «{NOTES_SHEET}».")
     _add_table(counts, "antall", COUNT_HEADERS, count_rows(pub), (8, 20, 16, 12, 18, 16))
-    _properties(wb, pub, "Bistand under opphold og dagsbesøk")
     return wb
 
 
 def save(wb: Workbook, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    wb.save(tmp)
-    tmp.replace(path)
-    return path
+    return wb.save(path)
