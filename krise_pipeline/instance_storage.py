@@ -7,7 +7,10 @@ storage; the files, their layout and their format stay Dagster's own (`history/r
 `history/runs/<run id>.db`, `history/runs/index.db`, `schedules/`), so an instance written by one
 can be read by the other. Dagster's run databases are in WAL mode, and the UI follows a running
 run by watching its `.db` file: closing the last connection used to write the WAL back into it
-after every event; the open engines do that with a checkpoint after each event instead.
+after every event; the open engines do that with a checkpoint instead, after every event that is
+not certain to be followed at once by another (`FOLLOWED_EVENTS`). Commits are not synced to disk
+(`synchronous=NORMAL`, WAL mode: a crash of the machine may lose the last events, never the
+file's consistency); the checkpoints are.
 A step that fails with `dg.Failure` (the pipeline's refusals: a delivery with problems, a
 published year changed) is stored without its stack: the failure's description is the report,
 and the stack would hold nothing but Dagster's frames and the `raise`. Any other error keeps it.
@@ -49,6 +52,14 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 OPEN_FILES: Final = 8  # run databases kept open at a time (the index and the run being written)
+# Events Dagster always follows with another event of the same step or run (a step's outputs and
+# materializations with its success or failure, the planned ones with the run's start): the
+# checkpoint after that next event shows them to the UI too, so none is made after these (a
+# publish run writes 177 events, 130 of them of these kinds).
+FOLLOWED_EVENTS: Final = frozenset({
+    "ASSET_MATERIALIZATION_PLANNED", "ASSET_CHECK_EVALUATION_PLANNED", "STEP_OUTPUT", "HANDLED_OUTPUT",
+    "LOADED_INPUT", "ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION",
+})
 
 
 def _relaxed_sync(dbapi_connection: Any, _record: Any) -> None:
@@ -137,7 +148,8 @@ class ProjectEventLogStorage(SqliteEventLogStorage):
 
     def store_event(self, event: EventLogEntry) -> None:
         super().store_event(without_refusal_stack(event))
-        self._checkpoint(event.run_id)
+        if event.dagster_event is None or event.dagster_event.event_type_value not in FOLLOWED_EVENTS:
+            self._checkpoint(event.run_id)
 
     def _checkpoint(self, shard: str) -> None:
         """Write the run database's WAL back into its file, as closing the last connection did: the

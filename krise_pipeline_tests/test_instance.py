@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -328,6 +330,14 @@ def test_the_ui_sees_the_events_of_a_running_run(tmp_path: Path) -> None:
             assert arrived.wait(10), "the watcher never saw the new event"
         finally:
             ui.event_log_storage.end_watch(first.run_id, callback)
+        # the run's file alone (its WAL left behind) holds every event: what the watcher reads
+        alone = tmp_path / "alone.db"
+        shutil.copyfile(home / "history" / "runs" / f"{first.run_id}.db", alone)
+        with contextlib.closing(sqlite3.connect(alone)) as con:
+            kinds = [k for (k,) in con.execute("SELECT dagster_event_type FROM event_logs ORDER BY id")]
+        stored = ui.get_records_for_run(first.run_id, limit=1000).records
+        assert len(kinds) == len(stored)
+        assert {"ASSET_MATERIALIZATION", "STEP_OUTPUT", "ENGINE_EVENT"} <= set(kinds)
 
 
 def test_the_sensor_reads_the_fingerprints_of_both_metadata_forms() -> None:
