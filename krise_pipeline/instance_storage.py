@@ -1,4 +1,5 @@
-"""The instance's SQLite storage, with one database engine per file instead of one per event.
+"""The instance's SQLite storage, with one database engine per file instead of one per event,
+and its compute logs, mirrored to the terminal by a thread instead of `tail` processes.
 
 Dagster's SQLite event log creates (and disposes) a SQLAlchemy engine for every event it stores,
 and its run storage one for every query: in a run of this pipeline that is about half of the
@@ -21,20 +22,28 @@ and the stack would hold nothing but Dagster's frames and the `raise`. Any other
         module: krise_pipeline.instance_storage
         class: ProjectSqliteStorage
         config: {base_dir: <the instance folder>}
+    compute_logs:
+      module: krise_pipeline.instance_storage
+      class: ProjectComputeLogManager
+      config: {base_dir: <the instance folder>/storage}
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Final
+from typing import IO, Any, Final
 
 from dagster._core.events.log import EventLogEntry
+from dagster._core.execution.compute_logs import redirect_to_file
+from dagster._core.storage.compute_log_manager import CapturedLogContext, ComputeIOType
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
+from dagster._core.storage.local_compute_log_manager import IO_TYPE_EXTENSION, LocalComputeLogManager
 from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
@@ -45,7 +54,7 @@ from dagster._core.storage.sqlite_storage import (
     _schedule_directory,
 )
 from dagster._serdes import ConfigurableClassData
-from dagster._utils import mkdir_p
+from dagster._utils import ensure_file, mkdir_p, touch_file
 from dagster.version import __version__ as dagster_version
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
@@ -226,3 +235,72 @@ class ProjectSqliteStorage(DagsterSqliteStorage):
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Any) -> ProjectSqliteStorage:
         return cls(os.path.abspath(config_value["base_dir"]), inst_data=inst_data)
+
+
+# --- compute logs -------------------------------------------------------------------------------
+
+
+@contextmanager
+def mirrored_to_file(stream: IO[str], path: str) -> Iterator[None]:
+    """While the block runs, what the process writes to `stream` (its file descriptor: print,
+    logging, C libraries) goes to the file `path` and is copied on to where the stream went before.
+
+    Dagster's `mirror_stream_to_file` does the copying with a `tail -F` process and a Python
+    process watching for orphans, for every capture: two capture runs of the CLI started eight
+    processes (0.3 s of a sample run). Here a thread copies, polling the file every 50 ms, and
+    copies the rest once the block has ended before the block's exit returns.
+    """
+    ensure_file(path)
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (a test's capture): Dagster does not redirect
+        fd = -1
+    if fd < 0:
+        with redirect_to_file(stream, path):
+            yield
+        return
+    original = os.dup(fd)
+    done = threading.Event()
+
+    def copy() -> None:
+        with open(path, "rb") as source:
+            while True:
+                finished = done.is_set()  # before reading: whatever was written before it was set is read
+                chunk = source.read(1 << 16)
+                if chunk:
+                    view = memoryview(chunk)
+                    while view:
+                        view = view[os.write(original, view):]
+                elif finished:
+                    return
+                else:
+                    done.wait(0.05)
+
+    thread = threading.Thread(target=copy, name=f"mirror {os.path.basename(path)}", daemon=True)
+    thread.start()
+    try:
+        with redirect_to_file(stream, path):
+            yield
+    finally:
+        done.set()
+        thread.join()
+        os.close(original)
+
+
+class ProjectComputeLogManager(LocalComputeLogManager):
+    """Dagster's local compute logs (same files, same folder, same reading in the UI), mirrored to
+    the terminal by a thread (`mirrored_to_file`) instead of `tail` processes. `data/dagster.yaml`
+    selects it (compute_logs)."""
+
+    @contextmanager
+    def capture_logs(self, log_key: Sequence[str]) -> Iterator[CapturedLogContext]:
+        out = self.get_captured_local_path(log_key, IO_TYPE_EXTENSION[ComputeIOType.STDOUT])
+        err = self.get_captured_local_path(log_key, IO_TYPE_EXTENSION[ComputeIOType.STDERR])
+        with mirrored_to_file(sys.stdout, out), mirrored_to_file(sys.stderr, err):
+            yield CapturedLogContext(log_key)
+        touch_file(self.complete_artifact_path(log_key))  # as Dagster's: the capture is complete
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Any
+                          ) -> ProjectComputeLogManager:
+        return cls(inst_data=inst_data, **config_value)

@@ -355,3 +355,40 @@ def test_the_sensor_reads_the_fingerprints_of_both_metadata_forms() -> None:
                 metadata={"fingerprints": dg.MetadataValue.json({"2023": "new-2023", "2024": "new-2024"})}))
         assert [_materialized_fingerprint(instance, y) for y in ("2022", "2023", "2024", "2025")] == [
             "old-2022", "new-2023", "new-2024", None]
+
+
+def test_a_step_s_output_reaches_the_terminal_and_the_compute_log_without_tail(tmp_path: Path) -> None:
+    """A step that writes to stdout and stderr (print, the file descriptor itself, 300 KB at once):
+    everything reaches the process's own streams, in order, and the step's compute log files; no
+    `tail` or orphan-watcher process is started."""
+    script = (
+        "import os, subprocess, sys\n"
+        "import dagster as dg\n"
+        "started = []\n"
+        "real = subprocess.Popen.__init__\n"
+        "def record(self, args, *a, **k):\n"
+        "    started.append(str(args)); real(self, args, *a, **k)\n"
+        "subprocess.Popen.__init__ = record\n"
+        "from krise_pipeline import instance as project_instance\n"
+        "@dg.asset\n"
+        "def talks() -> None:\n"
+        "    print('to stdout', flush=True)\n"
+        "    os.write(2, b'to stderr by fd\\n')\n"
+        "    print('x' * 300_000, flush=True)\n"
+        "    print('last line', flush=True)\n"
+        "with project_instance.get() as instance:\n"
+        "    result = dg.materialize([talks], instance=instance)\n"
+        "    print('after the run', flush=True)\n"
+        "    print('started:', [s for s in started if 'tail' in s or 'watch_orphans' in s], flush=True)\n"
+    )
+    env = {**{k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}, "DAGSTER_HOME": str(tmp_path / "home")}
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path,
+                         timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    out = ran.stdout
+    assert out.index("to stdout") < out.index("x" * 300_000) < out.index("last line") < out.index("after the run")
+    assert "started: []" in out
+    assert "to stderr by fd" in ran.stderr
+    logs = {p.suffix: p.read_text() for p in (tmp_path / "home" / "storage").rglob("*") if p.suffix in (".out", ".err")}
+    assert "to stdout" in logs[".out"] and "last line" in logs[".out"] and "x" * 300_000 in logs[".out"]
+    assert "to stderr by fd" in logs[".err"]
