@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, NoReturn
 
 from krise_pipeline import contract
+from krise_pipeline import instance as project_instance
 from krise_pipeline.locking import Busy
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def _where(settings: KriseSettings, out: IO[str]) -> None:
     if settings.exports_dir.is_dir():
         print(f"  Excel downloads, charts and preview:      {settings.exports_dir}", file=out)
     print(f"  restricted working warehouse:              {settings.warehouse_db}", file=out)
-    print(f"  runs recorded in the Dagster instance:     {os.environ.get('DAGSTER_HOME')}", file=out)
+    print(f"  runs recorded in the Dagster instance:     {project_instance.home_dir()}", file=out)
 
 
 def _publish(args: argparse.Namespace, settings: KriseSettings, out: IO[str], err: IO[str]) -> int:

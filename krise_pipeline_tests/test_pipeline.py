@@ -364,3 +364,13 @@ def test_the_command_ends_quickly_with_its_exit_code_its_output_and_its_exit_han
     ran = subprocess.run([sys.executable, "-c", script, "validate", str(tmp_path / "raw" / "1999")],
                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     assert ran.returncode == 2 and "is not a folder" in ran.stderr and "exit handler ran" in ran.stderr
+
+
+def test_the_summary_names_the_instance_folder_even_when_the_instance_was_not_opened(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unchanged run answers without opening the instance (DAGSTER_HOME is then never set)."""
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    cli._where(settings_for(str(tmp_path / "data"), str(tmp_path / "warehouse")), out)
+    assert f"runs recorded in the Dagster instance:     {tmp_path / '.dagster_home'}\n" in out.getvalue()
