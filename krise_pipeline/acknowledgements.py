@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from krise_pipeline import quality
+from krise_pipeline import quality, sqlfiles
 
 FILE = "acknowledgements.csv"
 COLUMNS = ("year", "check", "key", "note", "acknowledged_by", "acknowledged_at")
@@ -122,7 +122,7 @@ def build_table(con: duckdb.DuckDBPyConnection, acknowledged: list[Acknowledgeme
         parts = dict(p.split("=", 1) for p in a.key.split(", "))
         rows.append((a.year, a.check, a.key, *(parts.get(k) for k in KEY_PARTS), a.note))
     if rows:
-        con.executemany(f"INSERT INTO {target} VALUES ({', '.join('?' * 9)})", rows)
+        sqlfiles.insert_rows(con, target, rows)
     return len(rows)
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 
-from krise_pipeline import contract
+from krise_pipeline import contract, sqlfiles
 
 LEDGER_DIR = "ledger"
 SUPPRESSED = ".."
@@ -500,7 +500,7 @@ def build_vintages(con: duckdb.DuckDBPyConnection, ledgers: Mapping[int, YearLed
     con.execute(VINTAGES_DDL.format(target=target, key_columns=key_columns))
     rows = vintage_rows(ledgers)
     if rows:
-        con.executemany(f"INSERT INTO {target} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+        sqlfiles.insert_rows(con, target, rows)
     return len(rows)
 
 

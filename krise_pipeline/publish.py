@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from krise_pipeline import contract, registry
+from krise_pipeline import contract, registry, sqlfiles
 
 PUBLICATION_FILE = "publication.duckdb"
 TMP_PREFIX = ".publication.duckdb."
@@ -95,7 +95,7 @@ def publish(
     try:
         con.execute("CREATE OR REPLACE TEMP TABLE _codes (table_name VARCHAR, column_name VARCHAR, population "
                     "VARCHAR, breakdown VARCHAR, code VARCHAR, label VARCHAR, description VARCHAR)")
-        con.executemany("INSERT INTO _codes VALUES (?, ?, ?, ?, ?, ?, ?)", catalog.codes())
+        sqlfiles.insert_rows(con, "_codes", catalog.codes())
         for table, query in queries.items():
             con.execute(f"CREATE TABLE pub.main.{table} AS {query}")
         describe(con, "pub")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from krise_pipeline import acknowledgements, codebook, deliveries, ledger, publish, releases, warehouse
+from krise_pipeline import acknowledgements, codebook, deliveries, ledger, publish, releases, sqlfiles, warehouse
 
 
 class StepRefused(RuntimeError):
@@ -36,7 +36,7 @@ def inventory_year(con: duckdb.DuckDBPyConnection, year: int, year_dir: Path) ->
     con.execute("BEGIN")
     con.execute("DELETE FROM raw.delivery_files WHERE year = ?", [year])
     if rows:
-        con.executemany("INSERT INTO raw.delivery_files VALUES (?, ?, ?, ?)", rows)
+        sqlfiles.insert_rows(con, "raw.delivery_files", rows)
     con.execute("COMMIT")
     return {name: sha for _, name, _, sha in rows}, fingerprint
 

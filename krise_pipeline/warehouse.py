@@ -14,14 +14,7 @@ import duckdb
 
 from krise_pipeline import codebook, contract, deliveries, registry, sqlfiles, suppression
 
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Sequence[object]]) -> None:
-    """INSERT a few rows (tuples in the table's column order) into `table`, in one statement."""
-    if not rows:
-        return
-    columns = [list(values) for values in zip(*rows, strict=True)]
-    con.execute(f"INSERT INTO {table} SELECT {', '.join(f'unnest(${i + 1})' for i in range(len(columns)))}",
-                columns)
+_insert = sqlfiles.insert_rows
 
 
 def _create(con: duckdb.DuckDBPyConnection, key: str) -> None:
@@ -67,8 +60,7 @@ def reconcile_years(
     con.execute("CREATE SCHEMA IF NOT EXISTS warehouse")
     con.execute("CREATE OR REPLACE TABLE warehouse.years (year INTEGER PRIMARY KEY, status VARCHAR NOT NULL)")
     if kept:
-        con.executemany("INSERT INTO warehouse.years VALUES (?, ?)",
-                        [(y, statuses.get(y, contract.DEFAULT_RELEASE_STATUS)) for y in kept])
+        _insert(con, "warehouse.years", [(y, statuses.get(y, contract.DEFAULT_RELEASE_STATUS)) for y in kept])
     return kept, notices
 
 

@@ -182,3 +182,16 @@ def test_children_age_groups_and_suppression(con: duckdb.DuckDBPyConnection) -> 
         assert share(con, "barn_opphold", "velkomstsamtale", b, c)[3] is True, (b, c)
     girls = sum(1 for i in range(105) if i % 7 < 4)
     assert share(con, "barn_opphold", "plan_under_opphold", "kjonn", "K") == (0, girls, 0.0, False)
+
+
+def test_insert_rows_writes_each_row_in_order_with_the_table_s_types() -> None:
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE t (year INTEGER, label VARCHAR, share DOUBLE, seen BOOLEAN, built TIMESTAMP)")
+        sqlfiles.insert_rows(con, "t", [(2024, "Alle", 0.5, True, dt.datetime(2025, 1, 2, 3, 4, 5)),
+                                        (2023, None, 1, None, None), (2022, "Ø, «x»", None, False, None)])
+        sqlfiles.insert_rows(con, "t", [])
+        assert con.execute("SELECT * FROM t").fetchall() == [
+            (2024, "Alle", 0.5, True, dt.datetime(2025, 1, 2, 3, 4, 5)), (2023, None, 1.0, None, None),
+            (2022, "Ø, «x»", None, False, None)]
+        with pytest.raises(ValueError):  # a row of another length is refused, not padded
+            sqlfiles.insert_rows(con, "t", [(2021, "a", 0.1, True, None), (2020, "b")])

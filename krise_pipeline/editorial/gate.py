@@ -13,7 +13,7 @@ from typing import Final
 
 import duckdb
 
-from krise_pipeline import contract, quality
+from krise_pipeline import contract, quality, sqlfiles
 from krise_pipeline.editorial import folder
 from krise_pipeline.exports.model import read_publication
 
@@ -36,9 +36,9 @@ def build(con: duckdb.DuckDBPyConnection, data_dir: Path) -> tuple[int, int]:
     con.execute("CREATE OR REPLACE TABLE warehouse.editorial_findings "
                 "(year INTEGER, file VARCHAR, line INTEGER, claim VARCHAR, reason VARCHAR, expected VARCHAR)")
     if texts:
-        con.executemany("INSERT INTO warehouse.editorial_texts VALUES (?, ?, ?, ?)", texts)
+        sqlfiles.insert_rows(con, "warehouse.editorial_texts", texts)
     if findings:
-        con.executemany("INSERT INTO warehouse.editorial_findings VALUES (?, ?, ?, ?, ?, ?)", findings)
+        sqlfiles.insert_rows(con, "warehouse.editorial_findings", findings)
     con.execute("COMMIT")
     return len(texts), len(findings)
 
