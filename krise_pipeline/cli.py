@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from krise_pipeline.runner import RunOutcome
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
 
 
 def _settings(args: argparse.Namespace) -> KriseSettings:
@@ -366,7 +367,11 @@ def console() -> NoReturn:
     # passes over Dagster's large module graph took 0.3-0.45 s of a run, so it is off for the
     # command; `dev` replaces this process with `dagster dev`, whose server collects as usual.
     gc.disable()
-    code = main()
+    try:
+        code = main()
+    except BrokenPipeError:  # the reader of the output went away (`| head`): no traceback about it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_BROKEN_PIPE
     if threading.active_count() > 1:
         sys.exit(code)
     atexit._run_exitfuncs()

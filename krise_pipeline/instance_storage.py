@@ -269,8 +269,11 @@ def mirrored_to_file(stream: IO[str], path: str) -> Iterator[None]:
                 chunk = source.read(1 << 16)
                 if chunk:
                     view = memoryview(chunk)
-                    while view:
-                        view = view[os.write(original, view):]
+                    try:
+                        while view:
+                            view = view[os.write(original, view):]
+                    except OSError:  # the terminal or pipe is gone: the file keeps the output
+                        return
                 elif finished:
                     return
                 else:

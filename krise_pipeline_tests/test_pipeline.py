@@ -374,3 +374,18 @@ def test_the_summary_names_the_instance_folder_even_when_the_instance_was_not_op
     out = io.StringIO()
     cli._where(settings_for(str(tmp_path / "data"), str(tmp_path / "warehouse")), out)
     assert f"runs recorded in the Dagster instance:     {tmp_path / '.dagster_home'}\n" in out.getvalue()
+
+
+def test_a_reader_that_went_away_gets_the_shell_s_code_and_no_traceback(tmp_path: Path) -> None:
+    """`krise-pipeline ... | head` where the reader has gone before the command prints."""
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    read, write = os.pipe()
+    os.close(read)  # nobody reads: the first line written raises BrokenPipeError
+    try:
+        ran = subprocess.run([sys.executable, "-m", "krise_pipeline.cli", "validate",
+                              str(REPO / "data" / "raw" / "2024")],
+                             stdout=write, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path, timeout=120)
+    finally:
+        os.close(write)
+    assert ran.returncode == cli.EXIT_BROKEN_PIPE
+    assert "Traceback" not in ran.stderr, ran.stderr
