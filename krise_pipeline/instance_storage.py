@@ -110,7 +110,21 @@ class ProjectEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         self._engines = EngineCache()
+        self._tables_seen: set[str] = set()
         super().__init__(base_dir, inst_data=inst_data)
+
+    def has_table(self, table_name: str) -> bool:
+        """Whether the index database has the table, asked through the engine kept open; a table
+        once seen is remembered (migrations only add tables). Dagster creates an engine for each
+        question, and asks before most asset and partition events: 159 times (0.2 s) in a sample run."""
+        if table_name in self._tables_seen:
+            return True
+        engine, _ = self._engines.get(self.conn_string_for_shard(INDEX_SHARD_NAME))
+        with engine.connect() as conn:
+            found = bool(engine.dialect.has_table(conn, table_name))
+        if found:
+            self._tables_seen.add(table_name)
+        return found
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:

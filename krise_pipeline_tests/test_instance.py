@@ -392,3 +392,21 @@ def test_a_step_s_output_reaches_the_terminal_and_the_compute_log_without_tail(t
     logs = {p.suffix: p.read_text() for p in (tmp_path / "home" / "storage").rglob("*") if p.suffix in (".out", ".err")}
     assert "to stdout" in logs[".out"] and "last line" in logs[".out"] and "x" * 300_000 in logs[".out"]
     assert "to stderr by fd" in logs[".err"]
+
+
+def test_the_event_log_answers_which_tables_it_has_without_new_engines(tmp_path: Path) -> None:
+    """Dagster asks before most asset and partition events whether the index has a table; the
+    project's storage answers through its open engine, remembers a table it has seen, and asks
+    again about one it has not."""
+    from krise_pipeline import instance as project_instance
+
+    home = project_instance.ensure_home(tmp_path / "home")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        storage = instance.event_log_storage
+        assert storage.has_table("asset_keys") and storage.has_table("dynamic_partitions")
+        assert not storage.has_table("krise_later_table")
+        index = home / "history" / "runs" / "index.db"
+        with contextlib.closing(sqlite3.connect(index)) as con:
+            con.execute("CREATE TABLE krise_later_table (x INTEGER)")
+            con.commit()
+        assert storage.has_table("krise_later_table")
