@@ -152,5 +152,7 @@ def test_a_cell_holds_text_a_whole_number_or_nothing() -> None:
         sheet.set(1, 1, True)
     with pytest.raises(TypeError, match=r"1\.5"):
         sheet.set(1, 1, 1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="control character"):
+        sheet.set(1, 1, "bell\x07")
     with pytest.raises(ValueError, match=r"0\.00"):
         Style(number_format="0.00")

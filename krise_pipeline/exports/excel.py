@@ -9,7 +9,6 @@ becomes a formula.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +30,7 @@ from krise_pipeline.exports.vocabulary import (
     measure_order,
     population_order,
 )
-from krise_pipeline.exports.xlsx_writer import Alignment, Font, Sheet, Style, Table, Workbook
+from krise_pipeline.exports.xlsx_writer import ILLEGAL_CHARACTERS, Alignment, Font, Sheet, Style, Table, Workbook
 
 DATA_SHEET = "Data"
 NOTES_SHEET = "Om tallene"
@@ -47,11 +46,10 @@ _TITLE = Style(font=Font(bold=True, size=14))
 _HEADER = Style(font=Font(bold=True), fill="DCE6F0", alignment=Alignment(wrap=True, vertical="bottom"))
 _WRAP = Alignment(wrap=True, vertical="top")
 _RIGHT = Alignment(horizontal="right")
-_ILLEGAL_CHARACTERS = re.compile(r"[\000-\010\013\014\016-\037]")  # control characters XML cannot hold
 
 
 def _clean(text: str) -> str:
-    return _ILLEGAL_CHARACTERS.sub("", text)
+    return ILLEGAL_CHARACTERS.sub("", text)
 
 
 def write_value(ws: Sheet, row: int, column: int, value: Value, number_format: str = "0",
