@@ -14,8 +14,6 @@ import duckdb
 
 from krise_pipeline import codebook, contract, deliveries, registry, sqlfiles, suppression
 
-_insert = sqlfiles.insert_rows
-
 
 def _create(con: duckdb.DuckDBPyConnection, key: str) -> None:
     """(Re)create the registry table `key`, empty, with its declared columns."""
@@ -60,7 +58,8 @@ def reconcile_years(
     con.execute("CREATE SCHEMA IF NOT EXISTS warehouse")
     con.execute("CREATE OR REPLACE TABLE warehouse.years (year INTEGER PRIMARY KEY, status VARCHAR NOT NULL)")
     if kept:
-        _insert(con, "warehouse.years", [(y, statuses.get(y, contract.DEFAULT_RELEASE_STATUS)) for y in kept])
+        sqlfiles.insert_rows(con, "warehouse.years",
+                             [(y, statuses.get(y, contract.DEFAULT_RELEASE_STATUS)) for y in kept])
     return kept, notices
 
 
@@ -74,17 +73,17 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 def load_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     """Questions, codebook, label changes and the expected cells of the shares and counts."""
     con.execute(sqlfiles.load("dimensions"))
-    _insert(con, "warehouse.questions", [(*(getattr(x, c) for c in codebook.QUESTION_COLUMNS), i)
-                                         for i, x in enumerate(codebook.questions())])
+    sqlfiles.insert_rows(con, "warehouse.questions", [(*(getattr(x, c) for c in codebook.QUESTION_COLUMNS), i)
+                                                      for i, x in enumerate(codebook.questions())])
     item_order: dict[tuple[str, str], int] = {}
     for p in codebook.label_periods():
         item_order.setdefault((p.question, p.item), len(item_order))
-    _insert(con, "warehouse.codebook",
-            [(p.question, p.item, p.label, p.valid_from, p.valid_to, item_order[(p.question, p.item)])
-             for p in codebook.label_periods()])
-    _insert(con, "warehouse.derived_items", list(contract.DERIVED_LABELS.items()))
-    _insert(con, "warehouse.label_changes",
-            [(c.year, c.question, c.item, c.old_label, c.new_label) for c in codebook.label_changes()])
+    sqlfiles.insert_rows(con, "warehouse.codebook",
+                         [(p.question, p.item, p.label, p.valid_from, p.valid_to, item_order[(p.question, p.item)])
+                          for p in codebook.label_periods()])
+    sqlfiles.insert_rows(con, "warehouse.derived_items", list(contract.DERIVED_LABELS.items()))
+    sqlfiles.insert_rows(con, "warehouse.label_changes",
+                         [(c.year, c.question, c.item, c.old_label, c.new_label) for c in codebook.label_changes()])
     share_cells = [
         (population, breakdown, category, measure)
         for population, (_, help_columns) in contract.SHARE_POPULATIONS.items()
@@ -92,7 +91,7 @@ def load_dimensions(con: duckdb.DuckDBPyConnection) -> None:
         for category in contract.BREAKDOWNS[breakdown]
         for measure in _measures(help_columns)
     ]
-    _insert(con, "warehouse.share_cells", [(*cell, order) for order, cell in enumerate(share_cells)])
+    sqlfiles.insert_rows(con, "warehouse.share_cells", [(*cell, order) for order, cell in enumerate(share_cells)])
     record_population = {table: pop for pop, (table, _) in contract.SHARE_POPULATIONS.items()}
     count_cells = [
         (population, record_population[table], breakdown, category)
@@ -100,7 +99,7 @@ def load_dimensions(con: duckdb.DuckDBPyConnection) -> None:
         for breakdown in contract.COUNT_BREAKDOWNS
         for category in contract.BREAKDOWNS[breakdown]
     ]
-    _insert(con, "warehouse.count_cells", [(*cell, order) for order, cell in enumerate(count_cells)])
+    sqlfiles.insert_rows(con, "warehouse.count_cells", [(*cell, order) for order, cell in enumerate(count_cells)])
 
 
 def _measures(help_columns: tuple[str, ...]) -> list[str]:
@@ -165,7 +164,7 @@ def build_suppression(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     count_rows = _suppression_rows(count_cells, {p: contract.COUNT_BREAKDOWNS for p in contract.COUNT_POPULATIONS})
     for key, rows in (("warehouse.share_suppression", share_rows), ("warehouse.count_suppression", count_rows)):
         _create(con, key)
-        _insert(con, key, rows)
+        sqlfiles.insert_rows(con, key, rows)
     return sum(row[4] for row in share_rows), sum(row[4] for row in count_rows)
 
 
@@ -215,5 +214,5 @@ def build_releases(
         rows.append((year, status, note, built_at, combined, listing, package_version, git_commit,
                      codebook_sha256, (texts or {}).get(year, "{}")))
     _create(con, "warehouse.releases")
-    _insert(con, "warehouse.releases", rows)
+    sqlfiles.insert_rows(con, "warehouse.releases", rows)
     return len(rows)

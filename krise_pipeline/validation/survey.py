@@ -29,7 +29,6 @@ class Survey:
     file: str  # as delivered
     rows: list[int]  # the sheet row of each centre
     columns: dict[str, list[str]]  # contract column -> the text of its cell in each row
-    complete: bool  # every fixed column present, so the rows could be checked and typed
 
 
 def _columns(sheet: reading.SurveySheet, year: int, file: str, log: ProblemLog) -> dict[str, int]:
@@ -95,7 +94,7 @@ def read_survey(year_dir: Path, year: int, log: ProblemLog) -> Survey | None:
             return sheet.cell(int(failure.row), position)
 
         messages.log_outcome(log, file, outcome, year, locate)
-    return Survey(file, list(sheet.rows), columns, complete)
+    return Survey(file, list(sheet.rows), columns)
 
 
 def _text(values: Sequence[str | None]) -> np.ndarray:
