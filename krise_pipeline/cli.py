@@ -208,7 +208,7 @@ def cmd_dev(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     """The Dagster UI on the project's instance (the same one the CLI records into)."""
     from krise_pipeline import instance
 
-    home = instance.ensure_home()
+    home = instance.ensure_home(warn=err)
     print(f"Dagster instance: {home}", file=out)
     out.flush()
     argv = [sys.executable, "-W", "ignore:Function `dev_command` is superseded:FutureWarning", "-m", "dagster", "dev",

@@ -1,17 +1,19 @@
 """The project's one Dagster instance: the CLI, the schedule, the sensor and the UI record into it.
 
 By default it lives in `.dagster_home/` of the working directory (the project root, like `data/`
-and `warehouse/`), private to its owner; a set `DAGSTER_HOME` wins. Its settings are the package's
-`data/dagster.yaml`, copied in (with the folder's absolute path for `{home}`) whenever the copy
-differs, so that the instance also opens by its path (`DagsterInstance.from_config(home)`).
+and `warehouse/`), private to its owner; a set `DAGSTER_HOME` wins. A `dagster.yaml` that exists
+there is the operator's and is used as it is, never rewritten; only where there is none does the
+project write its default settings (the package's `data/dagster.yaml`, with the folder's absolute
+path for `{home}`), so that the instance also opens by its path (`DagsterInstance.from_config(home)`).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance
@@ -24,6 +26,7 @@ def home_dir() -> Path:
 
 
 HOME_PLACEHOLDER = "{home}"
+_WARNED: set[Path] = set()  # the operator's files already checked by this process
 
 
 def settings_text(home: Path) -> str:
@@ -32,17 +35,45 @@ def settings_text(home: Path) -> str:
     return text.replace(HOME_PLACEHOLDER, str(home))
 
 
-def ensure_home(home: Path | None = None) -> Path:
-    """Create the instance folder (0700) with the project's dagster.yaml; set DAGSTER_HOME to it."""
+def missing_settings(text: str) -> list[str]:
+    """The settings the pipeline relies on that an instance's dagster.yaml does not give."""
+    import yaml
+
+    config = yaml.safe_load(text) or {}
+    runs = (config.get("concurrency") or {}).get("runs") or {}
+    coordinator = ((config.get("run_coordinator") or {}).get("config") or {})
+    limit = runs.get("max_concurrent_runs", coordinator.get("max_concurrent_runs"))
+    if limit != 1:
+        return ["one run at a time (concurrency: runs: max_concurrent_runs: 1): runs that write "
+                "krise.duckdb wait for each other's lock instead of queueing"]
+    return []
+
+
+def ensure_home(home: Path | None = None, warn: IO[str] | None = None) -> Path:
+    """Create the instance folder and, where it has none, the project's dagster.yaml; set DAGSTER_HOME.
+
+    A folder the project creates is private (0700); an existing folder and its dagster.yaml are the
+    operator's and are left as they are (`warn`, when given, hears of a setting the pipeline relies
+    on that the file lacks, in one line).
+    """
     home = (home or home_dir()).absolute()
-    home.mkdir(parents=True, exist_ok=True)
-    os.chmod(home, 0o700)
+    if not home.exists():
+        home.mkdir(parents=True)
+        os.chmod(home, 0o700)
     target = home / "dagster.yaml"
-    wanted = settings_text(home)
-    if not target.exists() or target.read_text(encoding="utf-8") != wanted:
-        tmp = target.with_name(".dagster.yaml.tmp")
-        tmp.write_text(wanted, encoding="utf-8")
-        os.replace(tmp, target)
+    if not target.exists():
+        tmp = target.with_name(f".dagster.yaml.{os.getpid()}.tmp")
+        tmp.write_text(settings_text(home), encoding="utf-8")
+        try:
+            os.link(tmp, target)  # never over a file that appeared meanwhile
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    elif warn is not None and target not in _WARNED:
+        _WARNED.add(target)
+        for setting in missing_settings(target.read_text(encoding="utf-8")):
+            print(f"note: {target} lacks a setting the pipeline relies on: {setting}", file=warn)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -51,5 +82,5 @@ def get() -> DagsterInstance:
     """The project's instance (created on first use)."""
     from dagster import DagsterInstance
 
-    ensure_home()
+    ensure_home(warn=sys.stderr)
     return DagsterInstance.get()
