@@ -5,21 +5,36 @@ BIN    := $(VENV)/bin
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_DEV  := $(VENV)/.installed-dev
 STAMP_PYC  := $(VENV)/.compiled
+# The locked install: exactly these versions (with their hashes), made from pyproject's ranges by
+# `make lock`; requirements.lock for running, requirements-dev.lock for the tests and the server extra.
+LOCK_RUN   := requirements.lock
+LOCK_DEV   := requirements-dev.lock
+UV         := uv==0.13.*
 SOURCES    := $(shell find krise_pipeline -name '*.py')
 
-.PHONY: run test test-fast browser lint typecheck pytest bench dev sample clean
+.PHONY: run test test-fast browser lint typecheck pytest bench dev sample clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+$(STAMP_RUN): pyproject.toml $(LOCK_RUN) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK_RUN)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(STAMP_DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(STAMP_DEV): pyproject.toml $(LOCK_DEV) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK_DEV)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@ $(STAMP_RUN)
+
+## lock: resolve pyproject's ranges again (newest versions inside them) into the two lock files
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet '$(UV)'
+	$(BIN)/uv pip compile pyproject.toml --all-extras --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 --generate-hashes --quiet -o $(LOCK_DEV)
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+		--generate-hashes --quiet -c $(LOCK_DEV) -o $(LOCK_RUN)
 
 # The package's bytecode, as pip writes it for an installed package (an editable install has none,
 # and where PYTHONDONTWRITEBYTECODE is set every command would compile the package again).
