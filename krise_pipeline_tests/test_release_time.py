@@ -226,7 +226,9 @@ def test_the_release_time_schedule_requests_the_promotion_at_the_time_and_skips_
         with dg.instance_for_test() as instance:
             ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=when,
                                             resources={"settings": settings})
-            return release_time(ctx)
+            result = release_time(ctx)
+            assert isinstance(result, dg.RunRequest | dg.SkipReason)
+            return result
 
     before = contextvars.copy_context().run(tick, AT - dt.timedelta(minutes=1))
     assert isinstance(before, dg.SkipReason)
