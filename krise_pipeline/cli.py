@@ -126,7 +126,7 @@ def _where(settings: KriseSettings, out: IO[str]) -> None:
     held = public.released_years(public.public_dir(settings.warehouse_path))
     if held is not None:
         label = f"public files ({', '.join(map(str, held)) or 'no year out yet'}):"
-        print(f"  {label:<42} {public.public_dir(settings.warehouse_path)}", file=out)
+        print(f"  {label:<41} {public.public_dir(settings.warehouse_path)}", file=out)
     print(f"  restricted working warehouse:              {settings.warehouse_db}", file=out)
     print(f"  runs recorded in the Dagster instance:     {project_instance.home_dir()}", file=out)
 
