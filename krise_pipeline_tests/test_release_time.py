@@ -237,3 +237,19 @@ def test_the_release_time_schedule_requests_the_promotion_at_the_time_and_skips_
     assert isinstance(at, dg.RunRequest)
     assert at.run_key == "public-2023-2024" and at.tags["krise/public_years"] == "2023,2024"
     assert release_time.execution_timezone == "Europe/Oslo" and release_time.job_name == "promote_public"
+
+
+def test_public_says_so_while_no_year_is_out_and_a_failed_build_leaves_it(tmp_path: Path) -> None:
+    source = small_publication(tmp_path / "publication.duckdb", {2024: AT})
+    done = public.write_public(source, tmp_path, moment=AT - dt.timedelta(minutes=1))
+    folder = tmp_path / "public"
+    assert done.years == [] and done.before is None
+    assert sorted(p.name for p in folder.iterdir()) == ["index.html", "released.json"]
+    assert public.NOTHING_YET in (folder / "index.html").read_text(encoding="utf-8")
+    assert oct(folder.stat().st_mode & 0o777) == "0o755"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    # at the time, the exports cannot be written from this small file: public/ stays as it was
+    with pytest.raises(duckdb.BinderException):
+        public.write_public(source, tmp_path, moment=AT)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["public", "publication.duckdb"]  # no leftovers
