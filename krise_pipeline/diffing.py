@@ -93,11 +93,12 @@ def report(settings: KriseSettings, outcome: RunOutcome) -> tuple[str, bool]:
     return "\n".join(lines), bool(result.refusals)
 
 
-def release_outlook(settings: KriseSettings, records: dict[int, releases.Release] | None = None) -> list[str]:
-    """"Waiting to go out:" and one line per released year not (yet) in warehouse/public/."""
+def release_outlook(settings: KriseSettings) -> list[str]:
+    """"Waiting to go out:" and one line per year released in releases.csv but not (yet) in
+    warehouse/public/: when it goes out."""
     from krise_pipeline import public
 
-    known = public.from_releases((records or releases.read_releases(settings.releases_csv)).values())
+    known = public.from_releases(releases.read_releases(settings.releases_csv).values())
     folder = public.public_dir(settings.warehouse_path)
     lines = public.outlook(known, public.released_years(folder) or [], releases.now())
     return ["Waiting to go out (warehouse/public/ holds a year once it is released and its time has come):",
