@@ -77,7 +77,9 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             print(f"Nothing changed since run {same.run_id[:8]} of {same.finished} (the same deliveries, release "
                   f"records and code, and its publication untouched): nothing was rebuilt. --force rebuilds.",
                   file=out)
+            _promote(args, settings, out, err)
             _where(settings, out)
+            _waiting(settings, out)
             if same.warnings_failed and args.strict:
                 print(f"krise-pipeline: {same.warnings_failed} warning check(s) failed in that run (--strict).",
                       file=err)
@@ -86,10 +88,45 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return _publish(args, settings, out, err)
 
 
+def _promote(args: argparse.Namespace, settings: KriseSettings, out: IO[str], err: IO[str]) -> None:
+    """Without a rebuild: bring warehouse/public/ up to the years out now (a publishing time passed)."""
+    from krise_pipeline import locking, public, releases
+
+    moment = releases.now()
+    held = public.released_years(public.public_dir(settings.warehouse_path))
+    if held is not None and held == public.years_out(public.schedule(settings.publication_db), moment):
+        return
+    with locking.warehouse_lock(settings.warehouse_path, who="krise-pipeline run",
+                                wait_seconds=float("inf") if args.wait else 0.0):
+        done = public.write_public(settings.publication_db, settings.warehouse_path, Path(settings.data_dir), moment)
+    for text in done.notices:
+        print(f"krise-pipeline: {text}", file=err)
+    print(f"Rebuilt {public.public_dir(settings.warehouse_path)} for the years out now: "
+          f"{', '.join(map(str, done.years)) or 'none'}.", file=out)
+
+
+def _waiting(settings: KriseSettings, out: IO[str]) -> None:
+    """What is released but waits for its publishing time (from publication.duckdb)."""
+    from krise_pipeline import public, releases
+
+    folder = public.public_dir(settings.warehouse_path)
+    lines = public.outlook(public.schedule(settings.publication_db), public.released_years(folder), releases.now())
+    if lines:
+        print("Waiting to go out (only in the restricted preview and publication.duckdb until then):", file=out)
+        for text in lines:
+            print(f"  {text}", file=out)
+
+
 def _where(settings: KriseSettings, out: IO[str]) -> None:
+    from krise_pipeline import public
+
     print(f"  publication (downstream tools read this): {settings.publication_db}", file=out)
     if settings.exports_dir.is_dir():
         print(f"  Excel downloads, charts and preview:      {settings.exports_dir}", file=out)
+    held = public.released_years(public.public_dir(settings.warehouse_path))
+    if held is not None:
+        label = f"public files ({', '.join(map(str, held)) or 'no year out yet'}):"
+        print(f"  {label:<41} {public.public_dir(settings.warehouse_path)}", file=out)
     print(f"  restricted working warehouse:              {settings.warehouse_db}", file=out)
     print(f"  runs recorded in the Dagster instance:     {project_instance.home_dir()}", file=out)
 
@@ -109,6 +146,7 @@ def _publish(args: argparse.Namespace, settings: KriseSettings, out: IO[str], er
     years = ", ".join(str(y) for y in _published_years(settings.publication_db))
     print(f"Published {years} in {outcome.seconds:.1f} s:", file=out)
     _where(settings, out)
+    _waiting(settings, out)
     if bad_warnings and args.strict:
         print(f"krise-pipeline: {bad_warnings} warning check(s) failed (--strict).", file=err)
         return EXIT_INVALID
@@ -146,6 +184,18 @@ def cmd_release(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if args.status == contract.REVISED and not (args.note or "").strip():
         print("krise-pipeline: a revision needs a note: --note \"what was corrected and why\"", file=err)
         return EXIT_USAGE
+    if args.at:
+        from krise_pipeline import releases
+
+        try:
+            releases.parse_publish_time(args.at)
+        except releases.PublishTimeError as exc:
+            print(f"krise-pipeline: --at: {exc}", file=err)
+            return EXIT_USAGE
+    if args.at is not None and args.status == contract.REVISED:
+        print("krise-pipeline: --at applies to a first publication (publisert): a revision goes out with the next "
+              "run", file=err)
+        return EXIT_USAGE
     args.year = None  # every delivered year is loaded: the publication covers them all
     settings = _settings(args)
     with locking.warehouse_lock(settings.warehouse_path, who="krise-pipeline release",
@@ -157,7 +207,7 @@ def cmd_release(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             print(f"krise-pipeline: {args.release_year} was not released: the run above failed.", file=err)
             return code
         try:
-            text = diffing.release(settings, outcome, args.release_year, args.status, args.note)
+            text = diffing.release(settings, outcome, args.release_year, args.status, args.note, args.at)
         except diffing.ReleaseRefused as exc:
             print(f"krise-pipeline: {args.release_year} was not released: {exc}", file=err)
             return EXIT_INVALID
@@ -310,6 +360,10 @@ def parser() -> argparse.ArgumentParser:
     rel.add_argument("release_year", type=int, metavar="YEAR")
     rel.add_argument("--status", required=True, choices=contract.PUBLISHED_STATUSES)
     rel.add_argument("--note", help="the release note (required for revidert: what was corrected and why)")
+    rel.add_argument("--at", metavar="'YYYY-MM-DD HH:MM'",
+                     help="publisert only: the time (Europe/Oslo) the year goes out to warehouse/public/ "
+                     "(releases.csv column publiseres; default: the time releases.csv has, or at once; \"\" = at "
+                     "once); a year not yet out may be given a new time")
     _folders(rel)
     _running(rel)
     rel.set_defaults(func=cmd_release)

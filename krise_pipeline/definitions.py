@@ -33,8 +33,8 @@ def build_definitions(settings: KriseSettings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=list(dg.map_asset_specs(_describe, assets.ALL_ASSETS)),
         asset_checks=checks.ALL_CHECKS,
-        jobs=[jobs.load_year_job, jobs.publish_job, jobs.refresh_year_job, jobs.compute_job],
-        schedules=[schedules.yearly_refresh],
+        jobs=[jobs.load_year_job, jobs.publish_job, jobs.refresh_year_job, jobs.compute_job, jobs.promote_job],
+        schedules=[schedules.yearly_refresh, schedules.release_time],
         sensors=[sensors.delivery_sensor, sensors.run_failure_record],
         resources={"settings": settings, "warehouse_db": warehouse_resource(settings)},
         executor=dg.in_process_executor,

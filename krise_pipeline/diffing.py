@@ -84,6 +84,7 @@ def report(settings: KriseSettings, outcome: RunOutcome) -> tuple[str, bool]:
         if year in current and status == contract.REVISED and not frozen and changes:
             lines.append(f"  -> a run records these as revision {current[year].next_release()} ({note})")
     lines += [f"notice: {t}" for t in [*result.loud, *result.notices]]
+    lines += release_outlook(settings)
     lines.append("Warning checks: " + ("all pass" if not warnings else "failing:"))
     lines += warnings
     if result.refusals:
@@ -92,9 +93,33 @@ def report(settings: KriseSettings, outcome: RunOutcome) -> tuple[str, bool]:
     return "\n".join(lines), bool(result.refusals)
 
 
-def release(settings: KriseSettings, outcome: RunOutcome, year: int, status: str, note: str | None) -> str:
-    """Check `year` and record it as `status`: releases.csv first, then the ledger. Returns the report."""
+def release_outlook(settings: KriseSettings) -> list[str]:
+    """"Waiting to go out:" and one line per year released in releases.csv but not (yet) in
+    warehouse/public/: when it goes out."""
+    from krise_pipeline import public
+
+    known = public.from_releases(releases.read_releases(settings.releases_csv).values())
+    folder = public.public_dir(settings.warehouse_path)
+    lines = public.outlook(known, public.released_years(folder) or [], releases.now())
+    return ["Waiting to go out (warehouse/public/ holds a year once it is released and its time has come):",
+            *[f"  {t}" for t in lines]] if lines else []
+
+
+def release(settings: KriseSettings, outcome: RunOutcome, year: int, status: str, note: str | None,
+            at: str | None = None) -> str:
+    """Check `year` and record it as `status`: releases.csv first, then the ledger. Returns the report.
+
+    `at` is the publishing time (`YYYY-MM-DD HH:MM`, Europe/Oslo; "" = at once; None = keep the one
+    releases.csv has). A year published with a time that has not come yet may be given a new time."""
+    from krise_pipeline import public
     from krise_pipeline.defs.resources import warehouse_resource
+
+    moment = releases.now()
+    if at:
+        try:
+            at = releases.format_publish_time(releases.parse_publish_time(at))
+        except releases.PublishTimeError as exc:
+            raise ReleaseRefused(f"--at: {exc}") from None
 
     blocking = sorted({e.check_name for e in outcome.evaluations if e.blocking and not e.passed})
     if blocking:
@@ -104,7 +129,15 @@ def release(settings: KriseSettings, outcome: RunOutcome, year: int, status: str
     data_dir = Path(settings.data_dir)
     existing = ledger.read_year(data_dir, year)
     recorded = releases.read_releases(settings.releases_csv).get(year)
-    if status == contract.PUBLISHED and existing is not None:
+    if at is not None and status == contract.REVISED:
+        raise ReleaseRefused("--at applies to a first publication: a revision goes out with the next run")
+    rescheduling = status == contract.PUBLISHED and existing is not None and at is not None \
+        and not existing.is_out(moment)
+    if status == contract.PUBLISHED and existing is not None and at is not None and not rescheduling:
+        since = f"{existing.publiseres} (Europe/Oslo)" if existing.publiseres else existing.entries[0].date
+        raise ReleaseRefused(f"it is public since {since} (release {existing.entries[0].release}), so its "
+                             "publishing time cannot be moved")
+    if status == contract.PUBLISHED and existing is not None and not rescheduling:
         raise ReleaseRefused(
             f"it is already published (release {existing.latest.release} of {existing.latest.date}); to change "
             f"its figures, revise it: krise-pipeline release {year} --status revidert --note \"...\"")
@@ -112,6 +145,9 @@ def release(settings: KriseSettings, outcome: RunOutcome, year: int, status: str
         raise ReleaseRefused(f"it has not been published yet; publish it first: krise-pipeline release {year} "
                              "--status publisert")
     text_note = (note or "").strip() or (f"Publisert {_today()}." if status == contract.PUBLISHED else "")
+    if rescheduling and existing is not None and not (note or "").strip():
+        text_note = recorded.note if recorded is not None else existing.entries[0].note
+    when = (recorded.publiseres if recorded is not None else "") if at is None else at
     with warehouse_resource(settings).get_connection() as con:
         computed = ledger.read_figures(con, years=[year])
         _, identities = ledger.warehouse_statuses(con)
@@ -119,15 +155,16 @@ def release(settings: KriseSettings, outcome: RunOutcome, year: int, status: str
     result = ledger.reconcile(
         ledgers={year: existing} if existing else {}, computed=computed, statuses={year: (status, text_note)},
         identities=identities, published=published, published_releases=published_releases, today=_today(),
-        ledger_path=str(data_dir / ledger.LEDGER_DIR), publication_path=str(settings.publication_db))
+        ledger_path=str(data_dir / ledger.LEDGER_DIR), publication_path=str(settings.publication_db),
+        times={year: when}, now=moment)
     if result.refusals:
         raise ReleaseRefused(ledger.format_refusal(result).replace("Nothing was published and the ledger is "
                                                                    "unchanged.", "Nothing was recorded."))
-    after = result.updates.get(year)
+    after = result.updates.get(year) or (existing if rescheduling else None)
     if status == contract.REVISED and (after is None or after.latest.status != contract.REVISED):
         raise ReleaseRefused("no published figure would change; there is nothing to revise")
     assert after is not None
-    releases.write_status(settings.releases_csv, year, status, text_note)
+    releases.write_status(settings.releases_csv, year, status, text_note, at)
     ledger.record(data_dir, result)
     entry = after.latest
     by_table = Counter(t for (t, _, _) in after.figures)
@@ -140,6 +177,12 @@ def release(settings: KriseSettings, outcome: RunOutcome, year: int, status: str
     tables = ", ".join(f"{t} {n}" for t, n in sorted(by_table.items()))
     lines.append(f"  {len(after.figures)} figures frozen: {tables}")
     lines += [f"  {t}" for t in [*result.loud, *result.notices]]
+    if when:
+        timed = public.YearTime(year, status, releases.parse_publish_time(when))
+        lines.append(f"  {public.goes_out(timed, moment)}" if timed.is_waiting(moment) else
+                     f"  its publishing time {when} (Europe/Oslo) has passed: it goes out with the next run")
+    else:
+        lines.append("  no publishing time: it goes out with the next run")
     lines.append("Run `krise-pipeline run` to publish it; commit the data folder's release records "
                  "(releases.csv, ledger/) to keep them.")
     return "\n".join(lines)

@@ -6,7 +6,9 @@ reads well in a diff and in code review:
 - `figures.csv`  (`table,key,figure,value,release`): every frozen figure of the year as it stands
   now (`..` = suppressed), with the release that last set it;
 - `entries.csv`  (`release,date,status,note,origin,input_sha256,input_files,codebook_sha256,
-  git_commit`): one line per release of the year, the first publication and every revision;
+  git_commit[,publiseres]`): one line per release of the year, the first publication and every
+  revision; `publiseres` (written only when a year has a publishing time) is the time, Europe/Oslo,
+  the first release goes out to the public files;
 - `revisions.csv` (`release,table,key,figure,old_value,new_value`): every figure a revision
   changed.
 
@@ -47,6 +49,7 @@ KEY_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(
 FIGURE_COLUMNS = ("table", "key", "figure", "value", "release")
 ENTRY_COLUMNS = ("release", "date", "status", "note", "origin", "input_sha256", "input_files",
                  "codebook_sha256", "git_commit")
+TIMED_ENTRY_COLUMNS = (*ENTRY_COLUMNS, "publiseres")  # entries.csv of a year with a publishing time
 REVISION_COLUMNS = ("release", "table", "key", "figure", "old_value", "new_value")
 
 FigureId = tuple[str, str, str]  # (table, key, figure)
@@ -68,6 +71,7 @@ class Entry:
     input_files: str = ""
     codebook_sha256: str = ""
     git_commit: str = ""
+    publiseres: str = ""  # the first release's publishing time (releases.csv's text); "" = at once
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,17 @@ class YearLedger:
     def entry_with_note(self, note: str) -> Entry | None:
         return next((e for e in self.entries if e.note.strip() == note.strip()), None)
 
+    @property
+    def publiseres(self) -> str:
+        """The publishing time recorded with the first release ("" = it went out at once)."""
+        return self.entries[0].publiseres
+
+    def is_out(self, moment: dt.datetime) -> bool:
+        """Whether the year is public at `moment` by its recorded publishing time."""
+        from krise_pipeline.releases import parse_publish_time
+
+        return not self.publiseres or parse_publish_time(self.publiseres) <= moment
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -146,7 +161,8 @@ def ledger_years(data_dir: Path) -> list[int]:
                   if p.is_dir() and len(p.name) == 4 and p.name.isdigit() and (p / "entries.csv").is_file())
 
 
-def _read_csv(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+def _read_csv(path: Path, columns: tuple[str, ...], *also: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    """The rows of a ledger file whose header is `columns` (or one of `also`)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -154,6 +170,8 @@ def _read_csv(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str,
     except (OSError, UnicodeDecodeError) as exc:
         raise LedgerError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
     reader = csv.DictReader(io.StringIO(text))
+    if tuple(reader.fieldnames or ()) in also:
+        columns = tuple(reader.fieldnames or ())
     if tuple(reader.fieldnames or ()) != columns:
         raise LedgerError(f"{path} line 1: the header must be {','.join(columns)}, got {reader.fieldnames!r}")
     rows = []
@@ -175,7 +193,8 @@ def read_year(data_dir: Path, year: int) -> YearLedger | None:
     _recover(folder)
     if not (folder / "entries.csv").is_file():
         return None
-    entries = tuple(Entry(**row) for _, row in _read_csv(folder / "entries.csv", ENTRY_COLUMNS))
+    entries = tuple(Entry(**row) for _, row in _read_csv(folder / "entries.csv", ENTRY_COLUMNS,
+                                                         TIMED_ENTRY_COLUMNS))
     if not entries:
         raise LedgerError(f"{folder / 'entries.csv'}: no release is listed")
     known = {e.release for e in entries}
@@ -235,8 +254,9 @@ def write_year(data_dir: Path, ledger: YearLedger) -> Path:
     tmp.mkdir()
     figures = sorted((t, k, f, v, r) for (t, k, f), (v, r) in ledger.figures.items())
     (tmp / "figures.csv").write_text(_csv_text(FIGURE_COLUMNS, figures), encoding="utf-8")
-    (tmp / "entries.csv").write_text(_csv_text(ENTRY_COLUMNS, (
-        [getattr(e, c) for c in ENTRY_COLUMNS] for e in ledger.entries)), encoding="utf-8")
+    entry_columns = TIMED_ENTRY_COLUMNS if any(e.publiseres for e in ledger.entries) else ENTRY_COLUMNS
+    (tmp / "entries.csv").write_text(_csv_text(entry_columns, (
+        [getattr(e, c) for c in entry_columns] for e in ledger.entries)), encoding="utf-8")
     (tmp / "revisions.csv").write_text(_csv_text(REVISION_COLUMNS, (
         (r.release, r.table, r.key, r.figure, r.old_value, r.new_value) for r in ledger.revisions)),
         encoding="utf-8")
@@ -323,9 +343,10 @@ class Outcome:
         return {**current, **self.updates}
 
 
-def _first_entry(year: int, status: str, note: str, origin: str, today: str, identity: Identity) -> Entry:
+def _first_entry(year: int, status: str, note: str, origin: str, today: str, identity: Identity,
+                 publiseres: str = "") -> Entry:
     return Entry(f"{year}-1", today, status, note, origin, identity.input_sha256, identity.input_files,
-                 identity.codebook_sha256, identity.git_commit)
+                 identity.codebook_sha256, identity.git_commit, publiseres)
 
 
 def _frozen(year: int, figures: Figures, entry: Entry) -> YearLedger:
@@ -365,14 +386,21 @@ def reconcile(
     today: str,
     ledger_path: str = "data/ledger",
     publication_path: str = "publication.duckdb",
+    times: Mapping[int, str] | None = None,
+    now: dt.datetime | None = None,
 ) -> Outcome:
     """Hold the figures computed now against the ledger, year by year.
 
     `statuses` maps year -> (status, note) from releases.csv; `published`/`published_releases` are
     the figures and release rows of the current publication.duckdb (used once, to adopt a year
-    published before the ledger existed). Pure: the caller writes `Outcome.updates`.
+    published before the ledger existed). `times` maps year -> its publishing time from
+    releases.csv ("" or absent = at once; None: times are not held against the ledger), `now` the
+    clock they are held against: a year's time is recorded with its first release, may move while
+    the year waits, and is refused like a figure once the year is public. Pure: the caller writes
+    `Outcome.updates`.
     """
     out = Outcome()
+    moment = now or dt.datetime.now(dt.UTC)
     for year in sorted(set(ledgers) - set(computed)):
         out.refusals.append(
             f"{year} is published (ledger release {ledgers[year].latest.release}) but is not loaded in this "
@@ -396,14 +424,15 @@ def reconcile(
             if old is not None and old_status in contract.PUBLISHED_STATUSES:
                 kept_note = statuses.get(year, ("", ""))[1] if status == contract.PUBLISHED else ""
                 entry = _first_entry(year, contract.PUBLISHED, kept_note, f"adopted from {publication_path} built "
-                                     f"{published_releases[year][1]}", today, identity)
+                                     f"{published_releases[year][1]}", today, identity, (times or {}).get(year, ""))
                 ledger = _frozen(year, old, entry)
                 out.updates[year] = ledger
                 out.notices.append(
                     f"{year}: no ledger entry yet; its {len(old)} published figures were adopted from "
                     f"{publication_path} (built {published_releases[year][1]}) into {ledger_path}/{year}/.")
             else:
-                entry = _first_entry(year, status, note, "first publication", today, identity)
+                entry = _first_entry(year, status, note, "first publication", today, identity,
+                                     (times or {}).get(year, ""))
                 out.updates[year] = _frozen(year, figures, entry)
                 if old is not None:  # the draft the website showed becomes the published release
                     out.notices.append(
@@ -415,6 +444,20 @@ def reconcile(
                         f"figures computed now ({len(figures)}) are recorded as its first publication in "
                         f"{ledger_path}/{year}/. Check them before this ledger is committed.")
                 continue
+        wanted = (times or {}).get(year, "")
+        if times is not None and wanted != ledger.publiseres:
+            if ledger.is_out(moment):
+                first = ledger.entries[0]
+                since = f"{ledger.publiseres} (Europe/Oslo)" if ledger.publiseres else first.date
+                out.refusals.append(
+                    f"{year} is public since {since} (release {first.release}), so its publishing time cannot be "
+                    f"moved to {wanted + ' (Europe/Oslo)' if wanted else 'at once'}: set column publiseres of {year} "
+                    f"in releases.csv back to {ledger.publiseres!r}.")
+                continue
+            out.notices.append(f"{year}: its publishing time moved from {ledger.publiseres} (Europe/Oslo) to "
+                               f"{wanted + ' (Europe/Oslo)' if wanted else 'at once'}; it was not public yet.")
+            ledger = replace(ledger, entries=(replace(ledger.entries[0], publiseres=wanted), *ledger.entries[1:]))
+            out.updates[year] = ledger
         changes = compare(year, ledger.values, figures)
         if not changes:
             continue
@@ -516,6 +559,14 @@ def warehouse_statuses(con: duckdb.DuckDBPyConnection) -> tuple[dict[int, tuple[
     return statuses, identities
 
 
+def warehouse_times(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
+    """year -> its publishing time as releases.csv writes it (Europe/Oslo), from `warehouse.releases`."""
+    from krise_pipeline.releases import format_publish_time
+
+    rows = con.execute("SELECT year, publiseres FROM warehouse.releases WHERE publiseres IS NOT NULL").fetchall()
+    return {int(y): format_publish_time(at.replace(tzinfo=dt.UTC)) for y, at in rows}
+
+
 def hold_against_ledger(
     con: duckdb.DuckDBPyConnection,
     data_dir: Path,
@@ -523,6 +574,7 @@ def hold_against_ledger(
     *,
     today: str,
     statuses: Mapping[int, tuple[str, str]] | None = None,
+    now: dt.datetime | None = None,
 ) -> tuple[Outcome, dict[int, YearLedger]]:
     """Reconcile the warehouse's figures with the ledger in `data_dir` (nothing is written).
 
@@ -540,6 +592,7 @@ def hold_against_ledger(
         ledgers=current, computed=computed, statuses=run_statuses, identities=identities,
         published=published, published_releases=published_releases, today=today,
         ledger_path=str(Path(data_dir) / LEDGER_DIR), publication_path=str(publication),
+        times=warehouse_times(con), now=now,
     )
     return outcome, outcome.ledgers(current)
 

@@ -336,6 +336,8 @@ WAREHOUSE: tuple[Table, ...] = (
               _c("git_commit", "VARCHAR", "The code's git commit (-dirty: uncommitted code changes)"),
               _c("codebook_sha256", "VARCHAR", "SHA-256 of the codebook"),
               _c("texts", "VARCHAR", "JSON: SHA-256 of each editorial text of the year (tekster/<year>/)"),
+              _c("publiseres", "TIMESTAMP", "UTC time the year goes out to the public files (releases.csv column "
+                 "publiseres, given in Europe/Oslo); NULL = as soon as it is publisert or revidert"),
           ), Step("steps.build_release_table"), ("raw.delivery_files", _SURVEY[0], "warehouse.years"),
           published=True, order_by="year", preview=True,
           notes="One row per loaded year: status from releases.csv, input SHA-256, package version, git commit, "

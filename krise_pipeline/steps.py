@@ -7,6 +7,7 @@ implemented twice. A step that finds the input unusable raises `StepRefused` wit
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +74,8 @@ def build_release_table(con: duckdb.DuckDBPyConnection, releases_csv: Path, data
         con, {y: (r.status, r.note) for y, r in statuses.items()},
         built_at=releases.build_time(), package_version=releases.package_version(),
         git_commit=releases.git_commit(), codebook_sha256=codebook.codebook_sha256(), texts=texts,
+        publish_times={y: at.astimezone(dt.UTC).replace(tzinfo=None) for y, r in statuses.items()
+                       if (at := r.publish_at) is not None},
     )
 
 

@@ -195,12 +195,14 @@ def build_releases(
     git_commit: str,
     codebook_sha256: str,
     texts: Mapping[int, str] | None = None,
+    publish_times: Mapping[int, object] | None = None,
 ) -> int:
     """warehouse.releases: one row per loaded year with its status and the identity of its inputs.
 
     `statuses` maps year -> (status, note); a year not listed is a draft (utkast). The input
     identity comes from raw.delivery_files (the files of the year's delivery and their SHA-256);
-    `texts` maps year -> the JSON {file: SHA-256} of its editorial texts ("{}" when none).
+    `texts` maps year -> the JSON {file: SHA-256} of its editorial texts ("{}" when none);
+    `publish_times` maps year -> its publishing time (naive UTC; absent = at once).
     """
     from krise_pipeline.releases import input_identity  # local: releases imports nothing from here
 
@@ -212,7 +214,7 @@ def build_releases(
         combined, listing = input_identity((str(f), str(s)) for f, s in files)
         status, note = statuses.get(year, (contract.DEFAULT_RELEASE_STATUS, ""))
         rows.append((year, status, note, built_at, combined, listing, package_version, git_commit,
-                     codebook_sha256, (texts or {}).get(year, "{}")))
+                     codebook_sha256, (texts or {}).get(year, "{}"), (publish_times or {}).get(year)))
     _create(con, "warehouse.releases")
     sqlfiles.insert_rows(con, "warehouse.releases", rows)
     return len(rows)

@@ -48,7 +48,7 @@ def test_assets_and_registry_entries_match_one_to_one() -> None:
     assert restricted == {t.key.replace(".", "/") for t in registry.TABLES if t.layer in RESTRICTED_LAYERS}
     published = {a for a in assets if a.startswith("publication/")}
     assert published == {f"publication/{t.name}" for t in registry.PUBLISHED}
-    assert assets - restricted - published == {"exports/downloads"}
+    assert assets - restricted - published == {"exports/downloads", "exports/public"}
 
 
 def test_assets_carry_what_the_registry_declares() -> None:

@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from krise_pipeline import codebook, publish, registry, steps, validation, warehouse
+from krise_pipeline import codebook, public, publish, registry, steps, validation, warehouse
 from krise_pipeline.defs.partitions import year_partitions
 from krise_pipeline.defs.resources import KriseSettings
 from krise_pipeline.editorial import gate as editorial_gate
@@ -340,6 +340,29 @@ def downloads(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.Mater
     })
 
 
+@dg.asset(key=["exports", "public"], group_name="exports", deps=[downloads.key], kinds={"excel", "html", "svg"})
+def public_files(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
+    """warehouse/public/, one folder for the public: the downloads, charts, open data and page of
+    the years that are out (publisert or revidert, publishing time passed), from publication.duckdb
+    only, swapped in as a whole. Rebuilt by every publish run and, at a year's publishing time, by
+    the release_time schedule (job promote_public). (The warehouse resource: its lock only.)"""
+    moment = public.releases.now()
+    done = public.write_public(settings.publication_db, settings.warehouse_path, Path(settings.data_dir), moment)
+    rows = [(y.year, y.status, y.local_time or "at once",
+             "yes" if y.is_out(moment) else "waiting" if y.is_waiting(moment) else "no (draft)")
+            for y in public.schedule(settings.publication_db)]
+    return dg.MaterializeResult(metadata={
+        "public_years": dg.MetadataValue.json(done.years),
+        "files": done.files,
+        "release_times": dg.MetadataValue.md(markdown_table(
+            ("year", "status", "publiseres (Europe/Oslo)", "in public/"), rows)),
+        "next_release": dg.MetadataValue.text("; ".join(public.goes_out(y, moment) for y in done.waiting)
+                                              or "nothing is waiting"),
+        "path": dg.MetadataValue.path(str(public.public_dir(settings.warehouse_path))),
+        "notices": _notices(done.notices),
+    })
+
+
 ALL_ASSETS: Sequence[dg.AssetsDefinition] = (
     raw_delivery_files,
     validated_delivery,
@@ -353,4 +376,5 @@ ALL_ASSETS: Sequence[dg.AssetsDefinition] = (
     acknowledgements,
     publication,
     downloads,
+    public_files,
 )

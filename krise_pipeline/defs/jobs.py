@@ -7,6 +7,7 @@ import dagster as dg
 LOAD_YEAR = "load_year"
 PUBLISH = "publish"
 REFRESH_YEAR = "refresh_year"
+PROMOTE = "promote_public"
 
 # Every job writes krise.duckdb: a Dagster deployment shared with other code locations can hold these
 # runs to one at a time with a tag concurrency limit (`make dev` runs one run at a time anyway).
@@ -36,5 +37,13 @@ compute_job = dg.define_asset_job(
     COMPUTE,
     selection=dg.AssetSelection.groups("warehouse") - dg.AssetSelection.assets(["warehouse", "vintages"]),
     description="Recompute the warehouse tables without publishing (used by `krise-pipeline diff`).",
+    tags=WAREHOUSE_TAGS,
+)
+
+promote_job = dg.define_asset_job(
+    PROMOTE,
+    selection=dg.AssetSelection.assets(["exports", "public"]),
+    description="Rebuild warehouse/public/ from publication.duckdb for the years out now (a year goes out when "
+    "its publishing time has come); nothing else is recomputed.",
     tags=WAREHOUSE_TAGS,
 )
