@@ -66,6 +66,11 @@ def write_publication_exports(pub: Publication, out_dir: Path, data_dir: Path | 
 
     year = pub.latest_year
     editorial = {c.text.name: c for c in folder.check_year(pub, Path(data_dir), year)} if data_dir else {}
+    released = pub.released_years
+    published_editorial: dict[str, folder.CheckedText] = {}
+    if data_dir and released and released[-1] != year:  # the preview's page as published
+        shown = pub.restricted_to(released)
+        published_editorial = {c.text.name: c for c in folder.check_year(shown, Path(data_dir), released[-1])}
     written: list[Path] = []
     rendered: dict[str, charts.RenderedChart] = {}
     for q in pub.questions:
@@ -86,5 +91,6 @@ def write_publication_exports(pub: Publication, out_dir: Path, data_dir: Path | 
         written.append(chart_dir / f"{q.question}.svg")
         written.append(_write_text(chart_dir / f"{q.question}.txt", chart.spec.alt_text + "\n"))
     _write_text(chart_dir / chart_cache.RECORD_FILE, drawn.text())
-    written.append(_write_text(out_dir / PREVIEW_FILE, preview.render_html(pub, rendered, editorial)))
+    written.append(_write_text(out_dir / PREVIEW_FILE, preview.render_html(pub, rendered, editorial,
+                                                                            published_editorial=published_editorial)))
     return written

@@ -40,6 +40,9 @@ LABEL_WRAP: Final = 44
 GROUP_COLOURS: Final = {"kvinner": "#0E5A8A", "menn": "#C25E14", "alle": "#0E5A8A"}
 LATEST_YEAR_COLOUR: Final = "#0E5A8A"
 EARLIER_YEAR_COLOURS: Final = ("#D4D4D4", "#B4B4B4", "#949494", "#6E6E6E")
+ITEM_COLOURS: Final = ("#0E5A8A", "#C25E14", "#3A8A3A", "#8A3A7A", "#B8A200", "#5A5A5A", "#2AA0C8", "#D65A8A",
+                       "#7A5A2A", "#6A7AD0")
+"""Series that are items (a chart a reader regrouped), in turn."""
 TEXT_COLOUR: Final = "#222222"
 GRID_COLOUR: Final = "#E3E3E3"
 AXIS_COLOUR: Final = "#888888"
@@ -95,6 +98,13 @@ class ChartSpec:
     labels: tuple[str, ...]
     series: tuple[Series, ...]
     alt_text: str
+    period: str = ""
+    """What the title says after the chart's name ("2020–2024, tilbud til kvinner"); the year when empty."""
+
+    @property
+    def heading(self) -> str:
+        """'Tilbud til beboere, 2024': the chart's title as the SVG, the caption and the table give it."""
+        return f"{self.title}, {self.period or self.year}"
 
     @property
     def is_empty(self) -> bool:
@@ -280,7 +290,7 @@ def layout(spec: ChartSpec) -> Layout:
     width, height = WIDTH_PT, _height(spec)
     if spec.is_empty:
         message = Text(width / 2, height / 2 + (ASCENT - LINE_HEIGHT / 2) * EMPTY_SIZE,
-                       f"Ingen tall for {spec.year}", EMPTY_SIZE, "middle", "empty")
+                       f"Ingen tall for {spec.period or spec.year}", EMPTY_SIZE, "middle", "empty")
         return Layout(width, height, (), (message,))
     keys, legend, legend_height = _legend(spec)
     wrapped = [_wrap(label) for label in spec.labels]
@@ -348,7 +358,7 @@ def svg_element(spec: ChartSpec, drawing: Layout) -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}pt" height="{h}pt" viewBox="0 0 {w} {h}" '
         f'version="1.1" role="img" aria-labelledby="{title_id} {desc_id}">',
-        f' <title id="{title_id}">{escape(f"{spec.title}, {spec.year}", quote=False)}</title>',
+        f' <title id="{title_id}">{escape(spec.heading, quote=False)}</title>',
         f' <desc id="{desc_id}">{escape(spec.alt_text, quote=False)}</desc>',
         f' <rect width="{w}" height="{h}" fill="{BACKGROUND.lower()}"/>',
     ]
