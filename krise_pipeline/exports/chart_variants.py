@@ -80,10 +80,11 @@ def dimensions(pub: Publication, question: str, year: int) -> tuple[Dimension, .
     """The question's dimensions with the values they take in the chart's years."""
     q = pub.question(question)
     years = chart_years(pub, question, year)
-    items = tuple(sorted({i for y in years for i in pub.items(question, y)},
-                         key=lambda i: pub.items(question).index(i)))
+    present = {i for y in years for i in pub.items(question, y)}
+    items = tuple(i for i in pub.items(question) if i in present)
+    offers = pub.offers_for(question)
     groups = tuple(g for g in pub.target_groups(question)
-                   if any(o.target_group == g and o.year in years for o in pub.offers_for(question)))
+                   if any(o.target_group == g and o.year in years for o in offers))
     out = [Dimension(ITEM, q.secondary_grouping, items,
                      tuple(item_label(pub, question, i, years) for i in items))]
     if len(groups) > 1 or not q.is_year_series:
@@ -93,11 +94,12 @@ def dimensions(pub: Publication, question: str, year: int) -> tuple[Dimension, .
     return tuple(out)
 
 
-def default_choice(pub: Publication, question: str, year: int) -> Choice:
+def default_choice(pub: Publication, question: str, year: int,
+                   dims: tuple[Dimension, ...] | None = None) -> Choice:
     """The grouping of the question's chart as the page has it: its main grouping, items as rows."""
-    dims = {d.code: d for d in dimensions(pub, question, year)}
+    by_code = {d.code: d for d in (dims if dims is not None else dimensions(pub, question, year))}
     if pub.question(question).is_year_series:
-        groups = dims[GROUP].values if GROUP in dims else ()
+        groups = by_code[GROUP].values if GROUP in by_code else ()
         fixed = contract.TARGET_GROUP_ALL if contract.TARGET_GROUP_ALL in groups or not groups else groups[0]
         return Choice(YEAR, ITEM, fixed if groups else "")
     return Choice(GROUP, ITEM, str(year))
@@ -116,9 +118,8 @@ def choices(dims: tuple[Dimension, ...]) -> list[Choice]:
     return out
 
 
-def _is_natural(pub: Publication, question: str, year: int, choice: Choice) -> bool:
-    """Whether `charts.chart_spec` draws this choice (at the year it names)."""
-    default = default_choice(pub, question, year)
+def _is_natural(choice: Choice, default: Choice) -> bool:
+    """Whether `charts.chart_spec` draws this choice (at the year it names), as it draws `default`."""
     if (choice.main, choice.secondary) != (default.main, default.secondary):
         return False
     return choice.main == GROUP or choice.fixed == default.fixed
@@ -194,12 +195,12 @@ def alt_text(spec: ChartSpec, main_name: str) -> str:
 def variants(pub: Publication, question: str, year: int) -> list[Variant]:
     """Every variant of the question's chart on the page of `year`: the default first."""
     dims = dimensions(pub, question, year)
-    default = default_choice(pub, question, year)
+    default = default_choice(pub, question, year, dims)
     out = [Variant(default, charts.chart_spec(pub, question, year))]
     for choice in choices(dims):
         if choice == default:
             continue
-        if _is_natural(pub, question, year, choice):
+        if _is_natural(choice, default):
             spec = charts.chart_spec(pub, question, int(choice.fixed) if choice.main == GROUP else year)
         else:
             spec = variant_spec(pub, question, choice, dims)
