@@ -3,14 +3,15 @@ from a small hand-made publication (expected values worked out by hand from the 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from krise_pipeline import contract
+from krise_pipeline.exports import chart_cache, charts, preview, write_exports
 from krise_pipeline.exports import chart_variants as cv
-from krise_pipeline.exports import charts, preview
 from krise_pipeline.exports.model import Offer, Publication, QuestionInfo, Release, load_publication
 from krise_pipeline_tests.exports_fixture import build_publication, execute
 
@@ -164,3 +165,23 @@ def test_a_page_of_the_released_years_only(tmp_path: Path) -> None:
     html = preview.render_page(pub.restricted_to(pub.released_years))
     assert "2024" not in html and "velg publiserings-status" not in html
     assert "Statistikkår 2023" in html and 'data-for="year"' in html
+
+
+def test_chart_variants_are_drawn_again_only_when_changed(tmp_path: Path) -> None:
+    db = build_publication(tmp_path / "publication.duckdb")
+    out = tmp_path / "exports"
+    write_exports(db, out)
+    record = out / "charts" / chart_cache.VARIANTS_FILE
+    drawn = json.loads(record.read_text(encoding="utf-8"))
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert all(svg in page for svg in drawn.values())
+    # A mark only a reused variant can carry
+    marked = {k: v.replace("</svg>", "<!-- reused -->\n</svg>") for k, v in drawn.items()}
+    record.write_text(json.dumps(marked), encoding="utf-8")
+    write_exports(db, out)
+    again = (out / "index.html").read_text(encoding="utf-8")
+    assert all(svg in again for svg in marked.values())
+    record.write_text("{damaged", encoding="utf-8")
+    write_exports(db, out)
+    assert (out / "index.html").read_text(encoding="utf-8") == page
+    assert json.loads(record.read_text(encoding="utf-8")) == drawn

@@ -91,6 +91,8 @@ def write_publication_exports(pub: Publication, out_dir: Path, data_dir: Path | 
         written.append(chart_dir / f"{q.question}.svg")
         written.append(_write_text(chart_dir / f"{q.question}.txt", chart.spec.alt_text + "\n"))
     _write_text(chart_dir / chart_cache.RECORD_FILE, drawn.text())
-    written.append(_write_text(out_dir / PREVIEW_FILE, preview.render_html(pub, rendered, editorial,
-                                                                            published_editorial=published_editorial)))
+    variants = chart_cache.VariantCache(chart_dir)
+    page = preview.render_html(pub, rendered, editorial, published_editorial=published_editorial, draw=variants.svg)
+    _write_text(chart_dir / chart_cache.VARIANTS_FILE, variants.text())
+    written.append(_write_text(out_dir / PREVIEW_FILE, page))
     return written

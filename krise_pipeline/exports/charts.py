@@ -161,8 +161,10 @@ def _n(pub: Publication, year: int, question: str, item: str, group: str) -> int
     return None if o is None else o.n_centres
 
 
-def _wrap(label: str) -> list[str]:
-    return textwrap.wrap(label, LABEL_WRAP) or [""]
+@lru_cache(maxsize=4096)
+def _wrap(label: str) -> tuple[str, ...]:
+    """The label's lines (the same labels come back in every variant of a chart)."""
+    return tuple(textwrap.wrap(label, LABEL_WRAP)) or ("",)
 
 
 # --- the layout -------------------------------------------------------------------------------
@@ -252,7 +254,7 @@ def ticks(upper: float) -> tuple[int, ...]:
 def _height(spec: ChartSpec) -> float:
     n_items = max(len(spec.items), 1)
     n_series = max(len(spec.series), 1)
-    lines = sum(max(1, len(textwrap.wrap(label, LABEL_WRAP))) for label in spec.labels) or 1
+    lines = sum(len(_wrap(label)) for label in spec.labels) or 1
     row = max(0.22 * n_series + 0.2, 0.17 * max(1, lines / n_items) + 0.12)
     return (1.1 + n_items * row) * 72
 
@@ -341,6 +343,7 @@ def layout(spec: ChartSpec) -> Layout:
 # --- SVG and PNG ------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=65536)
 def _num(x: float) -> str:
     """A coordinate with two decimals at most: 25.2, 170.65, 0."""
     text = f"{x:.2f}".rstrip("0").rstrip(".")

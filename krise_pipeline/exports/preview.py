@@ -244,15 +244,17 @@ class VariantTemplates:
     A variant is drawn by the same code as the chart files (`charts.layout`, `charts.svg_element`);
     the same spec is drawn once per page, and the same markup kept once (ids from its SHA-256)."""
 
-    def __init__(self) -> None:
+    def __init__(self, draw: Callable[[ChartSpec], str] | None = None) -> None:
         self.fragments: dict[str, str] = {}
         self._svg: dict[ChartSpec, str] = {}
+        self._draw = draw
 
     def svg(self, spec: ChartSpec) -> str:
+        """The <svg> element of `spec`, drawn by `draw` (e.g. a `chart_cache.VariantCache`) or here."""
         from krise_pipeline.exports import charts
 
         if spec not in self._svg:
-            self._svg[spec] = charts.svg_element(spec, charts.layout(spec))
+            self._svg[spec] = self._draw(spec) if self._draw else charts.svg_element(spec, charts.layout(spec))
         return self._svg[spec]
 
     def add(self, spec: ChartSpec, svg_inline: str | None = None) -> str:
@@ -579,10 +581,11 @@ def status_control(draft_year: int, published_year: int | None) -> str:
 
 
 def render_page(pub: Publication, editorial: Mapping[str, CheckedText] | None = None,
-                charts: Mapping[str, RenderedChart] | None = None) -> str:
+                charts: Mapping[str, RenderedChart] | None = None,
+                draw: Callable[[ChartSpec], str] | None = None) -> str:
     """The page of one state, without the status control: the page of `pub`'s latest year with
     the chart controls (pass `pub.restricted_to(years)` for a page of those years only)."""
-    variants = VariantTemplates()
+    variants = VariantTemplates(draw)
     if not pub.releases and not pub.offers:
         content, title = _nothing_released()
     else:
@@ -595,7 +598,8 @@ SKIP: Final = '<a class="skip" href="#innhold">Hopp til innholdet</a>'
 
 def render_html(pub: Publication, charts: Mapping[str, RenderedChart],
                 editorial: Mapping[str, CheckedText] | None = None, *,
-                published_editorial: Mapping[str, CheckedText] | None = None) -> str:
+                published_editorial: Mapping[str, CheckedText] | None = None,
+                draw: Callable[[ChartSpec], str] | None = None) -> str:
     """The restricted preview: the page of the latest year (`charts` its charts as drawn to files);
     `editorial` (text name -> checked text) replaces the generated sentences of a question, and
     "innledning" those of the page's introduction.
@@ -603,8 +607,8 @@ def render_html(pub: Publication, charts: Mapping[str, RenderedChart],
     When the latest year is not released, the page holds a second state, chosen by the control
     "Forhåndsvisning: velg publiserings-status": the page as published (the released years only,
     with `published_editorial`, the texts of the last released year); without JavaScript the draft
-    is shown."""
-    variants = VariantTemplates()
+    is shown. `draw` gives the SVG of a chart variant (default: drawn here)."""
+    variants = VariantTemplates(draw)
     content, title = _state_page(pub, charts, editorial or {}, variants)
     parts = [SKIP]
     if pub.status(pub.latest_year) not in PUBLISHED_STATUSES:
