@@ -3,7 +3,8 @@
 `write_exports` writes, for the latest year of `releases`:
 - `<question>.xlsx` for every question (sheets "Om tallene" and "Data"), and `bistand.xlsx`;
 - `charts/<question>.png`, `.svg` and `.txt` (the alt text);
-- `index.html`, the self-contained preview of the page.
+- `index.html`, the self-contained preview of the page, with every variant of every chart the
+  reader can choose (their SVG kept in `charts/.variants.json`) and the page as published.
 The same database gives the same files (SVG and HTML byte for byte). A chart whose data and drawing
 code are unchanged since its files were written is not drawn again (`chart_cache`).
 """

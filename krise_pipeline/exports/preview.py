@@ -317,7 +317,7 @@ def chart_block(pub: Publication, question: str, year: int, chart: RenderedChart
         f"<div><dt>Hovedinndeling</dt><dd>{_e(q.main_grouping)}</dd></div>"
         f"<div><dt>Sekundærinndeling</dt><dd>{_e(q.secondary_grouping)}</dd></div></dl>",
         controls,
-        f'<div class="chart-view" aria-live="polite">{chart_view(spec, chart.svg_inline)}</div>',
+        f'<div class="chart-view">{chart_view(spec, chart.svg_inline)}</div>',
     ]
     if text is not None:
         parts.append(editorial_block(text, highlight=pub.status(year) not in PUBLISHED_STATUSES))
