@@ -3,7 +3,8 @@
 `write_exports` writes, for the latest year of `releases`:
 - `<question>.xlsx` for every question (sheets "Om tallene" and "Data"), and `bistand.xlsx`;
 - `charts/<question>.png`, `.svg` and `.txt` (the alt text);
-- `index.html`, the self-contained preview of the page.
+- `index.html`, the self-contained preview of the page, with every variant of every chart the
+  reader can choose (their SVG kept in `charts/.variants.json`) and the page as published.
 The same database gives the same files (SVG and HTML byte for byte). A chart whose data and drawing
 code are unchanged since its files were written is not drawn again (`chart_cache`).
 """
@@ -66,6 +67,11 @@ def write_publication_exports(pub: Publication, out_dir: Path, data_dir: Path | 
 
     year = pub.latest_year
     editorial = {c.text.name: c for c in folder.check_year(pub, Path(data_dir), year)} if data_dir else {}
+    released = pub.released_years
+    published_editorial: dict[str, folder.CheckedText] = {}
+    if data_dir and released and released[-1] != year:  # the preview's page as published
+        shown = pub.restricted_to(released)
+        published_editorial = {c.text.name: c for c in folder.check_year(shown, Path(data_dir), released[-1])}
     written: list[Path] = []
     rendered: dict[str, charts.RenderedChart] = {}
     for q in pub.questions:
@@ -86,5 +92,8 @@ def write_publication_exports(pub: Publication, out_dir: Path, data_dir: Path | 
         written.append(chart_dir / f"{q.question}.svg")
         written.append(_write_text(chart_dir / f"{q.question}.txt", chart.spec.alt_text + "\n"))
     _write_text(chart_dir / chart_cache.RECORD_FILE, drawn.text())
-    written.append(_write_text(out_dir / PREVIEW_FILE, preview.render_html(pub, rendered, editorial)))
+    variants = chart_cache.VariantCache(chart_dir)
+    page = preview.render_html(pub, rendered, editorial, published_editorial=published_editorial, draw=variants.svg)
+    _write_text(chart_dir / chart_cache.VARIANTS_FILE, variants.text())
+    written.append(_write_text(out_dir / PREVIEW_FILE, page))
     return written

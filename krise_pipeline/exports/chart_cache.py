@@ -86,3 +86,37 @@ class ChartCache:
     def text(self) -> str:
         """The new record (every chart of this run, nothing else)."""
         return json.dumps(self.current, indent=1, sort_keys=True) + "\n"
+
+
+VARIANTS_FILE: Final = ".variants.json"
+
+
+class VariantCache:
+    """The SVG of each chart variant the page's controls show (`chart_variants`), by its chart key.
+
+    `charts/.variants.json` maps the key of every variant of the last page to its SVG element; a
+    variant whose spec and drawing code are unchanged is taken from it, any other is drawn. The
+    record holds this page's variants only. A damaged or missing record draws them all again."""
+
+    def __init__(self, chart_dir: Path) -> None:
+        self.chart_dir = chart_dir
+        try:
+            data = json.loads((chart_dir / VARIANTS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        self.previous: dict[str, str] = {k: v for k, v in data.items() if isinstance(v, str)} \
+            if isinstance(data, dict) else {}
+        self.current: dict[str, str] = {}
+        self.drawn = 0
+
+    def svg(self, spec: charts.ChartSpec) -> str:
+        key = chart_key(spec)
+        svg = self.current.get(key) or self.previous.get(key)
+        if svg is None or not svg.startswith("<svg"):
+            svg = charts.svg_element(spec, charts.layout(spec))
+            self.drawn += 1
+        self.current[key] = svg
+        return svg
+
+    def text(self) -> str:
+        return json.dumps(self.current, sort_keys=True, ensure_ascii=False) + "\n"

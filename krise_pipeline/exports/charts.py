@@ -40,6 +40,9 @@ LABEL_WRAP: Final = 44
 GROUP_COLOURS: Final = {"kvinner": "#0E5A8A", "menn": "#C25E14", "alle": "#0E5A8A"}
 LATEST_YEAR_COLOUR: Final = "#0E5A8A"
 EARLIER_YEAR_COLOURS: Final = ("#D4D4D4", "#B4B4B4", "#949494", "#6E6E6E")
+ITEM_COLOURS: Final = ("#0E5A8A", "#C25E14", "#3A8A3A", "#8A3A7A", "#B8A200", "#5A5A5A", "#2AA0C8", "#D65A8A",
+                       "#7A5A2A", "#6A7AD0")
+"""Series that are items (a chart a reader regrouped), in turn."""
 TEXT_COLOUR: Final = "#222222"
 GRID_COLOUR: Final = "#E3E3E3"
 AXIS_COLOUR: Final = "#888888"
@@ -95,6 +98,13 @@ class ChartSpec:
     labels: tuple[str, ...]
     series: tuple[Series, ...]
     alt_text: str
+    period: str = ""
+    """What the title says after the chart's name ("2020–2024, tilbud til kvinner"); the year when empty."""
+
+    @property
+    def heading(self) -> str:
+        """'Tilbud til beboere, 2024': the chart's title as the SVG, the caption and the table give it."""
+        return f"{self.title}, {self.period or self.year}"
 
     @property
     def is_empty(self) -> bool:
@@ -151,8 +161,10 @@ def _n(pub: Publication, year: int, question: str, item: str, group: str) -> int
     return None if o is None else o.n_centres
 
 
-def _wrap(label: str) -> list[str]:
-    return textwrap.wrap(label, LABEL_WRAP) or [""]
+@lru_cache(maxsize=4096)
+def _wrap(label: str) -> tuple[str, ...]:
+    """The label's lines (the same labels come back in every variant of a chart)."""
+    return tuple(textwrap.wrap(label, LABEL_WRAP)) or ("",)
 
 
 # --- the layout -------------------------------------------------------------------------------
@@ -242,7 +254,7 @@ def ticks(upper: float) -> tuple[int, ...]:
 def _height(spec: ChartSpec) -> float:
     n_items = max(len(spec.items), 1)
     n_series = max(len(spec.series), 1)
-    lines = sum(max(1, len(textwrap.wrap(label, LABEL_WRAP))) for label in spec.labels) or 1
+    lines = sum(len(_wrap(label)) for label in spec.labels) or 1
     row = max(0.22 * n_series + 0.2, 0.17 * max(1, lines / n_items) + 0.12)
     return (1.1 + n_items * row) * 72
 
@@ -280,7 +292,7 @@ def layout(spec: ChartSpec) -> Layout:
     width, height = WIDTH_PT, _height(spec)
     if spec.is_empty:
         message = Text(width / 2, height / 2 + (ASCENT - LINE_HEIGHT / 2) * EMPTY_SIZE,
-                       f"Ingen tall for {spec.year}", EMPTY_SIZE, "middle", "empty")
+                       f"Ingen tall for {spec.period or spec.year}", EMPTY_SIZE, "middle", "empty")
         return Layout(width, height, (), (message,))
     keys, legend, legend_height = _legend(spec)
     wrapped = [_wrap(label) for label in spec.labels]
@@ -331,6 +343,7 @@ def layout(spec: ChartSpec) -> Layout:
 # --- SVG and PNG ------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=65536)
 def _num(x: float) -> str:
     """A coordinate with two decimals at most: 25.2, 170.65, 0."""
     text = f"{x:.2f}".rstrip("0").rstrip(".")
@@ -348,7 +361,7 @@ def svg_element(spec: ChartSpec, drawing: Layout) -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}pt" height="{h}pt" viewBox="0 0 {w} {h}" '
         f'version="1.1" role="img" aria-labelledby="{title_id} {desc_id}">',
-        f' <title id="{title_id}">{escape(f"{spec.title}, {spec.year}", quote=False)}</title>',
+        f' <title id="{title_id}">{escape(spec.heading, quote=False)}</title>',
         f' <desc id="{desc_id}">{escape(spec.alt_text, quote=False)}</desc>',
         f' <rect width="{w}" height="{h}" fill="{BACKGROUND.lower()}"/>',
     ]

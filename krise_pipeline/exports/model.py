@@ -139,6 +139,27 @@ class Publication:
         r = self.release(year)
         return r.status if r is not None else contract.DEFAULT_RELEASE_STATUS
 
+    @property
+    def released_years(self) -> tuple[int, ...]:
+        """The years whose status is published or revised, in order."""
+        return tuple(sorted(r.year for r in self.releases if r.status in contract.PUBLISHED_STATUSES))
+
+    def restricted_to(self, years: Iterable[int]) -> Publication:
+        """The publication as it is with only `years`: every figure, release and note of another
+        year left out, and label changes up to the last of them (a page built from it shows
+        nothing of the other years)."""
+        keep = frozenset(years)
+        last = max(keep, default=None)
+        return Publication(
+            questions=self.questions,
+            offers=tuple(o for o in self.offers if o.year in keep),
+            shares=tuple(s for s in self.shares if s.year in keep),
+            counts=tuple(c for c in self.counts if c.year in keep),
+            label_changes=tuple(c for c in self.label_changes if last is not None and c.year <= last),
+            releases=tuple(r for r in self.releases if r.year in keep),
+            acknowledged=tuple(a for a in self.acknowledged if a.year in keep),
+        )
+
     # --- questions and centre figures -------------------------------------------------------
 
     def question(self, code: str) -> QuestionInfo:

@@ -3,10 +3,19 @@
 Sections in the published page's order; under each chart (inline SVG with title and
 description) an accessible data table, the figure sentences, the footnotes and the download link.
 Marked "UTKAST" unless the year is published; a revised year shows its amendment note.
+
+Each chart has the reader's controls ("Hovedinndeling", "Sekundærinndeling" and the year, target
+group or item left over): every variant (`chart_variants`) is drawn here by the chart code and kept
+once in a <template>; a small inline script swaps the chart, its table and alt text in. The
+preview of a draft year holds the page as published too (the released years only), chosen by
+"Forhåndsvisning: velg publiserings-status". Nothing is loaded from elsewhere: the page works
+opened from disk, offline; without JavaScript it shows the draft with the charts of today.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -20,6 +29,7 @@ from krise_pipeline.exports.vocabulary import PAGE_KICKER, PAGE_TITLE, SOURCE, S
 
 if TYPE_CHECKING:  # Pillow is imported only where charts are drawn
     from krise_pipeline.editorial.folder import CheckedText
+    from krise_pipeline.exports.chart_variants import Choice, Dimension
     from krise_pipeline.exports.charts import ChartSpec, RenderedChart
 
 PUBLISHED_STATUSES: Final = contract.PUBLISHED_STATUSES
@@ -147,7 +157,7 @@ def _latest_banner(pub: Publication, year: int) -> str:
 
 
 def data_table(spec: ChartSpec) -> str:
-    caption = f"{spec.title}, {spec.year}. Antall sentre."
+    caption = f"{spec.heading}. Antall sentre."
     head = "".join(f'<th scope="col">{_e(s.name)}</th>' for s in spec.series)
     rows = []
     for label, i in zip(spec.labels, range(len(spec.items)), strict=True):
@@ -215,23 +225,100 @@ def editorial_block(checked: CheckedText, *, highlight: bool) -> str:
     return f'<div class="editorial" data-text="{_e(checked.text.name)}">{"".join(parts)}</div>'
 
 
+def chart_view(spec: ChartSpec, svg_inline: str) -> str:
+    """The chart (SVG with its title and alt text), its caption and its data table."""
+    view = (f'<figure class="chart">{svg_inline}'
+            f"<figcaption>{_e(spec.heading)}. Tallene står i tabellen under figuren.</figcaption></figure>")
+    if not spec.is_empty:
+        view += f"<details><summary>Vis tabell</summary>{data_table(spec)}</details>"
+    return view
+
+
+LETTERS: Final = str.maketrans("0123456789", "ghijklmnop")
+"""A template's id in letters only: no id reads as a year (or any figure) in the page."""
+
+
+class VariantTemplates:
+    """The chart variants of one page, each once, as <template> elements the controls swap in.
+
+    A variant is drawn by the same code as the chart files (`charts.layout`, `charts.svg_element`);
+    the same spec is drawn once per page, and the same markup kept once (ids from its SHA-256)."""
+
+    def __init__(self, draw: Callable[[ChartSpec], str] | None = None) -> None:
+        self.fragments: dict[str, str] = {}
+        self._svg: dict[ChartSpec, str] = {}
+        self._draw = draw
+
+    def svg(self, spec: ChartSpec) -> str:
+        """The <svg> element of `spec`, drawn by `draw` (e.g. a `chart_cache.VariantCache`) or here."""
+        from krise_pipeline.exports import charts
+
+        if spec not in self._svg:
+            self._svg[spec] = self._draw(spec) if self._draw else charts.svg_element(spec, charts.layout(spec))
+        return self._svg[spec]
+
+    def add(self, spec: ChartSpec, svg_inline: str | None = None) -> str:
+        html = chart_view(spec, self.svg(spec) if svg_inline is None else svg_inline)
+        ident = "v-" + hashlib.sha256(html.encode("utf-8")).hexdigest()[:16].translate(LETTERS)
+        self.fragments.setdefault(ident, html)
+        return ident
+
+    def html(self) -> str:
+        return "\n".join(f'<template id="{i}">{h}</template>' for i, h in self.fragments.items())
+
+
+def chart_controls(question: str, dims: Sequence[Dimension], default: Choice) -> str:
+    """The reader's controls: "Hovedinndeling" and "Sekundærinndeling" among the dimensions, and
+    the value of the dimension left over (shown only when it is the one left over)."""
+    def select(name: str, label: str, options: Sequence[tuple[str, str]], chosen: str) -> str:
+        ident = f"c-{question}-{name}"
+        opts = "".join(f'<option value="{_e(v)}"{" selected" if v == chosen else ""}>{_e(t)}</option>'
+                       for v, t in options)
+        return (f'<label for="{_e(ident)}">{_e(label)}</label>'
+                f'<select id="{_e(ident)}" name="{_e(name)}" data-prev="{_e(chosen)}">{opts}</select>')
+
+    names = [(d.code, d.name) for d in dims]
+    parts = [f"<div>{select('main', 'Hovedinndeling', names, default.main)}</div>",
+             f"<div>{select('secondary', 'Sekundærinndeling', names, default.secondary)}</div>"]
+    for d in dims:
+        if len(dims) < 3:
+            break
+        left_over = d.code not in (default.main, default.secondary)
+        chosen = default.fixed if left_over else d.values[-1] if d.code == "year" else d.values[0]
+        parts.append(f'<div data-for="{_e(d.code)}"{"" if left_over else " hidden"}>'
+                     f"{select(d.code, d.name, list(zip(d.values, d.labels, strict=True)), chosen)}</div>")
+    return (f'<form class="chart-controls" aria-label="Velg inndeling av figuren" '
+            f'onsubmit="return false">{"".join(parts)}</form>')
+
+
 def chart_block(pub: Publication, question: str, year: int, chart: RenderedChart, *,
-                heading_level: int = 3, text: CheckedText | None = None) -> str:
+                heading_level: int = 3, text: CheckedText | None = None,
+                variants: VariantTemplates | None = None) -> str:
+    """A question's chart with its texts; with `variants`, the controls that regroup the chart
+    (their templates kept in `variants`)."""
+    from krise_pipeline.exports import chart_variants
+
     q = pub.question(question)
     spec = chart.spec
     h = f"h{heading_level}"
+    controls, mapping = "", ""
+    if variants is not None and not spec.is_empty:
+        dims = chart_variants.dimensions(pub, question, year)
+        found = chart_variants.variants(pub, question, year)
+        keys = {v.choice.key: variants.add(v.spec, chart.svg_inline if k == 0 else None)
+                for k, v in enumerate(found)}
+        controls = chart_controls(question, dims, found[0].choice)
+        mapping = f' data-variants="{_e(json.dumps(keys, separators=(",", ":")))}"'
     parts = [
-        f'<article class="chart-block" id="q-{_e(question)}">',
+        f'<article class="chart-block" id="q-{_e(question)}"{mapping}>',
         f"<{h}>{_e(q.title)}</{h}>",
         _p(q.question_text, "question"),
         '<dl class="groupings">'
         f"<div><dt>Hovedinndeling</dt><dd>{_e(q.main_grouping)}</dd></div>"
         f"<div><dt>Sekundærinndeling</dt><dd>{_e(q.secondary_grouping)}</dd></div></dl>",
-        f'<figure class="chart">{chart.svg_inline}'
-        f"<figcaption>{_e(q.title)}, {year}. Tallene står i tabellen under figuren.</figcaption></figure>",
+        controls,
+        f'<div class="chart-view">{chart_view(spec, chart.svg_inline)}</div>',
     ]
-    if not spec.is_empty:
-        parts.append(f"<details><summary>Vis tabell</summary>{data_table(spec)}</details>")
     if text is not None:
         parts.append(editorial_block(text, highlight=pub.status(year) not in PUBLISHED_STATUSES))
     else:
@@ -247,11 +334,11 @@ def chart_block(pub: Publication, question: str, year: int, chart: RenderedChart
         f'<a class="secondary" href="charts/{_e(question)}.png" download>Last ned figur (PNG)</a></p>'
     )
     parts.append("</article>")
-    return "\n".join(parts)
+    return "\n".join(p for p in parts if p)
 
 
-def _organisation(pub: Publication, year: int, charts: dict[str, RenderedChart],
-                  intro: CheckedText | None = None) -> str:
+def _organisation(pub: Publication, year: int, charts: Mapping[str, RenderedChart],
+                  intro: CheckedText | None = None, variants: VariantTemplates | None = None) -> str:
     org = texts.organisation_text(pub, year)
     if intro is not None:
         parts = [editorial_block(intro, highlight=pub.status(year) not in PUBLISHED_STATUSES)]
@@ -261,7 +348,7 @@ def _organisation(pub: Publication, year: int, charts: dict[str, RenderedChart],
             parts.append("<ul>" + "".join(f"<li>{_e(b)}</li>" for b in org.bullets) + "</ul>")
     if contract.ORGANISERING in charts and pub.has_question(contract.ORGANISERING):
         parts.append(chart_block(pub, contract.ORGANISERING, year, charts[contract.ORGANISERING],
-                                 heading_level=2))
+                                 heading_level=2, variants=variants))
     return "\n".join(parts)
 
 
@@ -354,34 +441,99 @@ mark.finding{background:#ffd2cc;color:#5c0b00;border-bottom:2px solid #c0392b;pa
 .skip{position:absolute;left:-999px;top:0;background:#fff;color:#0b4f8a;padding:8px 12px;z-index:10}
 .skip:focus{left:8px}
 a:focus,summary:focus{outline:3px solid #f0b400;outline-offset:2px}
+.chart-controls,.status-switch{display:none}
+.js .groupings{display:none}
+.js .chart-controls{display:flex;flex-wrap:wrap;gap:8px 18px;margin:0 0 10px;font-size:.9rem}
+.chart-controls div{display:flex;flex-direction:column}
+.chart-controls div[hidden]{display:none}
+.chart-controls label{font-weight:600;color:#33414f}
+.chart-controls select{font:inherit;padding:3px 6px;max-width:24em}
+.js .status-switch{display:block;background:#1b2330;color:#fff;padding:8px 20px;font-size:.95rem}
+.status-switch fieldset{border:0;margin:0 auto;padding:0;max-width:820px;display:flex;flex-wrap:wrap;gap:4px 18px}
+.status-switch legend{float:left;font-weight:700;margin-right:12px}
+.nothing-released{font-size:1.1rem;background:#f1f5f9;padding:12px 16px;border-radius:6px}
+select:focus,input:focus{outline:3px solid #f0b400;outline-offset:2px}
 @media (max-width:640px){.toc ol{columns:1}h1{font-size:1.8rem}}
 """
 
 
-def render_html(pub: Publication, charts: dict[str, RenderedChart],
-                editorial: Mapping[str, CheckedText] | None = None) -> str:
-    """The page; `editorial` (text name -> checked text) replaces the generated sentences of a
-    question, and "innledning" those of the page's introduction."""
-    editorial = editorial or {}
+JS_CLASS: Final = '<script>document.documentElement.classList.add("js")</script>'
+"""In <head>: the controls are shown, the static grouping labels hidden, only when scripts run."""
+
+SCRIPT: Final = """<script>
+(function () {
+  function show(form) {
+    var block = form.closest(".chart-block"), map = JSON.parse(block.dataset.variants);
+    var main = form.elements.main.value, secondary = form.elements.secondary.value, fixed = "";
+    form.querySelectorAll("[data-for]").forEach(function (d) {
+      var left = d.dataset.for !== main && d.dataset.for !== secondary;
+      d.hidden = !left;
+      if (left) { fixed = d.querySelector("select").value; }
+    });
+    var t = document.getElementById(map[main + "|" + secondary + "|" + fixed]);
+    if (!t) { return; }
+    var view = block.querySelector(".chart-view"), open = view.querySelector("details[open]") !== null;
+    view.replaceChildren(t.content.cloneNode(true));
+    if (open) { view.querySelector("details").open = true; }
+  }
+  var page = document.getElementById("side"), kept = {};
+  function status(code) {
+    if (code === page.dataset.state) { return; }
+    var out = document.createDocumentFragment();
+    while (page.firstChild) { out.appendChild(page.firstChild); }
+    kept[page.dataset.state] = [out, document.title];
+    var next = kept[code] || [document.getElementById("side-" + code).content.cloneNode(true),
+                              document.getElementById("side-" + code).dataset.title];
+    page.appendChild(next[0]);
+    document.title = next[1];
+    page.dataset.state = code;
+  }
+  document.addEventListener("change", function (e) {
+    var el = e.target, form = el.form;
+    if (!form) { return; }
+    if (form.classList.contains("chart-controls")) {
+      var main = form.elements.main, secondary = form.elements.secondary;
+      if (main.value === secondary.value) { (el === main ? secondary : main).value = el.dataset.prev; }
+      main.dataset.prev = main.value;
+      secondary.dataset.prev = secondary.value;
+      show(form);
+    } else if (form.id === "status") {
+      status(el.value);
+    }
+  });
+})();
+</script>"""
+"""Swaps a chart's variant in by its controls' values, and the page of a publishing status."""
+
+
+def _state_page(pub: Publication, charts: Mapping[str, RenderedChart] | None,
+                editorial: Mapping[str, CheckedText], variants: VariantTemplates | None) -> tuple[str, str]:
+    """(the page's visible parts, its <title>) for one state of the publication: its latest year
+    and everything up to it. Without `charts`, the charts are drawn in memory (no files)."""
+    from krise_pipeline.exports import charts as drawing
+
     year = pub.latest_year
+    if charts is None:
+        store = variants or VariantTemplates()
+        specs = {q.question: drawing.chart_spec(pub, q.question, year) for q in pub.questions}
+        charts = {q: drawing.RenderedChart(spec, "", store.svg(spec), b"") for q, spec in specs.items()}
     sections = page_sections(pub)
     status = STATUS_NAMES.get(pub.status(year), pub.status(year))
     toc = "".join(f'<li><a href="#{s.anchor}">{_e(s.heading)}</a></li>' for s in sections)
     body: list[str] = [
-        '<a class="skip" href="#innhold">Hopp til innholdet</a>',
         banner(pub, year),
-        '<header class="site-header"><div class="wrap"><span class="brand">Bufdir</span>'
-        '<span class="crumb">Statistikk og analyse › Krisesentrene</span></div></header>',
+        HEADER,
         '<main id="innhold"><div class="wrap">',
         _p(PAGE_KICKER, "kicker"),
         f"<h1>{_e(PAGE_TITLE)}</h1>",
         _p(f"Statistikkår {year} · {status}", "meta"),
         f'<section class="page-section intro" id="organisering" aria-label="Organisering">'
-        f"{_organisation(pub, year, charts, editorial.get('innledning'))}</section>",
+        f"{_organisation(pub, year, charts, editorial.get('innledning'), variants)}</section>",
         f'<nav class="toc" aria-label="Innhold på siden"><h2>Innhold</h2><ol>{toc}</ol></nav>',
     ]
     for s in sections:
-        blocks = [chart_block(pub, q, year, charts[q], text=editorial.get(q)) for q in s.questions if q in charts]
+        blocks = [chart_block(pub, q, year, charts[q], text=editorial.get(q), variants=variants)
+                  for q in s.questions if q in charts]
         shares = _share_blocks(pub, year, s.shares)
         if not blocks and not shares:
             continue
@@ -394,10 +546,82 @@ def render_html(pub: Publication, charts: dict[str, RenderedChart],
     body.append("</div></main>")
     body.append(_footer(pub, year))
     draft = "" if pub.status(year) in PUBLISHED_STATUSES else " (utkast)"
+    return "\n".join(b for b in body if b), f"{PAGE_TITLE} {year}{draft} – krisesenterstatistikken"
+
+
+HEADER: Final = ('<header class="site-header"><div class="wrap"><span class="brand">Bufdir</span>'
+                 '<span class="crumb">Statistikk og analyse › Krisesentrene</span></div></header>')
+NOTHING_RELEASED: Final = "Ingen år er publisert ennå. Siden har ingen tall før det første året er publisert."
+
+
+def _nothing_released() -> tuple[str, str]:
+    return ("\n".join([HEADER, '<main id="innhold"><div class="wrap">', _p(PAGE_KICKER, "kicker"),
+                       f"<h1>{_e(PAGE_TITLE)}</h1>", _p(NOTHING_RELEASED, "nothing-released"), "</div></main>"]),
+            f"{PAGE_TITLE} – krisesenterstatistikken")
+
+
+def _document(title: str, parts: Sequence[str]) -> str:
     return (
         "<!DOCTYPE html>\n"
         '<html lang="nb">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_e(PAGE_TITLE)} {year}{draft} – krisesenterstatistikken</title>\n"
-        f"<style>{CSS}</style>\n</head>\n<body>\n" + "\n".join(b for b in body if b) + "\n</body>\n</html>\n"
+        f"<title>{_e(title)}</title>\n{JS_CLASS}\n"
+        f"<style>{CSS}</style>\n</head>\n<body>\n" + "\n".join(p for p in parts if p) + "\n</body>\n</html>\n"
     )
+
+
+def status_control(draft_year: int, published_year: int | None) -> str:
+    """ "Forhåndsvisning: velg publiserings-status": the page as published, or with the draft."""
+    published = "Publisert" + (f" (til og med {published_year})" if published_year is not None else "")
+    return ('<form class="status-switch" id="status" onsubmit="return false"><fieldset>'
+            "<legend>Forhåndsvisning: velg publiserings-status</legend>"
+            f'<label><input type="radio" name="status" value="{contract.PUBLISHED}"> {_e(published)}</label>'
+            f'<label><input type="radio" name="status" value="{contract.DRAFT}" checked> Utkast</label>'
+            "</fieldset></form>")
+
+
+def render_page(pub: Publication, editorial: Mapping[str, CheckedText] | None = None,
+                charts: Mapping[str, RenderedChart] | None = None,
+                draw: Callable[[ChartSpec], str] | None = None) -> str:
+    """The page of one state, without the status control: the page of `pub`'s latest year with
+    the chart controls (pass `pub.restricted_to(years)` for a page of those years only)."""
+    variants = VariantTemplates(draw)
+    if not pub.releases and not pub.offers:
+        content, title = _nothing_released()
+    else:
+        content, title = _state_page(pub, charts, editorial or {}, variants)
+    return _document(title, [SKIP, f'<div id="side" data-state="side">{content}</div>', variants.html(), SCRIPT])
+
+
+SKIP: Final = '<a class="skip" href="#innhold">Hopp til innholdet</a>'
+
+
+def render_html(pub: Publication, charts: Mapping[str, RenderedChart],
+                editorial: Mapping[str, CheckedText] | None = None, *,
+                published_editorial: Mapping[str, CheckedText] | None = None,
+                draw: Callable[[ChartSpec], str] | None = None) -> str:
+    """The restricted preview: the page of the latest year (`charts` its charts as drawn to files);
+    `editorial` (text name -> checked text) replaces the generated sentences of a question, and
+    "innledning" those of the page's introduction.
+
+    When the latest year is not released, the page holds a second state, chosen by the control
+    "Forhåndsvisning: velg publiserings-status": the page as published (the released years only,
+    with `published_editorial`, the texts of the last released year); without JavaScript the draft
+    is shown. `draw` gives the SVG of a chart variant (default: drawn here)."""
+    variants = VariantTemplates(draw)
+    content, title = _state_page(pub, charts, editorial or {}, variants)
+    parts = [SKIP]
+    if pub.status(pub.latest_year) not in PUBLISHED_STATUSES:
+        released = pub.released_years
+        if released:
+            shown, shown_title = _state_page(pub.restricted_to(released), None, published_editorial or {},
+                                             variants)
+        else:
+            shown, shown_title = _nothing_released()
+        parts.append(status_control(pub.latest_year, released[-1] if released else None))
+        parts.append(f'<div id="side" data-state="{contract.DRAFT}">{content}</div>')
+        parts.append(f'<template id="side-{contract.PUBLISHED}" data-title="{_e(shown_title)}">{shown}</template>')
+    else:
+        parts.append(f'<div id="side" data-state="{pub.status(pub.latest_year)}">{content}</div>')
+    parts.extend([variants.html(), SCRIPT])
+    return _document(title, parts)
