@@ -12,7 +12,7 @@ LOCK_DEV   := requirements-dev.lock
 UV         := uv==0.13.*
 SOURCES    := $(shell find krise_pipeline -name '*.py')
 
-.PHONY: run test test-fast browser lint typecheck pytest bench dev sample clean lock
+.PHONY: run test test-fast browser libreoffice lint typecheck pytest bench dev sample clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,8 +46,8 @@ $(STAMP_PYC): $(SOURCES) | $(STAMP_RUN)
 run: $(STAMP_RUN) $(STAMP_PYC)
 	$(BIN)/krise-pipeline run
 
-## test: set up (with dev extras and the browser) and run ruff, mypy and pytest
-test: $(STAMP_DEV) browser lint typecheck pytest
+## test: set up (with dev extras, the browser and LibreOffice) and run ruff, mypy and pytest
+test: $(STAMP_DEV) browser libreoffice lint typecheck pytest
 
 ## browser: Debian's Chromium for the browser tests, installed with apt-get (as root or via sudo) when missing
 browser:
@@ -58,6 +58,16 @@ browser:
 			$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
 			|| echo "could not install chromium: the two browser tests will fail and say why"; \
 		else echo "no apt-get: install Chromium at /usr/bin/chromium, or the two browser tests will fail"; fi; }
+
+## libreoffice: Debian's LibreOffice Calc without GUI, which opens every Excel download in the tests; installed like chromium
+libreoffice:
+	@command -v soffice >/dev/null 2>&1 || { \
+		if command -v apt-get >/dev/null 2>&1; then \
+			SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
+			echo "installing Debian's libreoffice-calc-nogui for the tests that open the downloads"; \
+			$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libreoffice-calc-nogui >/dev/null \
+			|| echo "could not install libreoffice-calc-nogui: the LibreOffice tests will fail and say why"; \
+		else echo "no apt-get: install LibreOffice (soffice on PATH), or the LibreOffice tests will fail"; fi; }
 
 ## test-fast: lint, types and the tiers without subprocesses or browsers (unit, sql, assets, wiring)
 test-fast: $(STAMP_DEV) lint typecheck

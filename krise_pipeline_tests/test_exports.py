@@ -5,6 +5,7 @@ Expected values are worked out by hand from the fixture, never copied from the c
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import shutil
@@ -15,10 +16,10 @@ from xml.etree import ElementTree
 
 import duckdb
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from krise_pipeline.exports import charts, preview, preview_path, texts, write_exports
+from krise_pipeline.exports import charts, excel, preview, preview_path, texts, write_exports
 from krise_pipeline.exports.model import Publication, load_publication
 from krise_pipeline_tests.exports_fixture import (
     AT_LABEL,
@@ -80,7 +81,7 @@ def test_same_database_gives_identical_files(db: Path, out: tuple[Path, list[Pat
     out_dir, _ = out
     again = write_exports(db, tmp_path / "again")
     for path in again:
-        if path.suffix in (".svg", ".html", ".txt", ".png"):
+        if path.suffix in (".svg", ".html", ".txt", ".png", ".xlsx"):
             original = out_dir / path.relative_to(tmp_path / "again")
             assert path.read_bytes() == original.read_bytes(), path.name
 
@@ -266,6 +267,103 @@ def test_bistand_workbook(out: tuple[Path, list[Path]], db: Path) -> None:
     notes = dict((str(a), str(b)) for a, b in sheet_rows(wb["Om tallene"]))
     assert "færre enn 20 opphold eller dagsbesøk" in notes["Skjulte tall (..)"]
     assert "Sekundær prikking" in notes["Skjulte tall (..)"]
+
+
+# --- Excel: the files as openpyxl writes them ---------------------------------------------------
+
+BUILT = dt.datetime(2025, 5, 2, 9, 30)  # built_at of the fixture's releases
+
+
+def test_workbooks_are_dated_by_the_build_time(out: tuple[Path, list[Path]]) -> None:
+    """Not by the clock (openpyxl's time of saving, zipfile's entry dates): the same bytes every run."""
+    out_dir, _ = out
+    books = sorted(out_dir.glob("*.xlsx"))
+    assert len(books) == 5
+    for path in books:
+        with zipfile.ZipFile(path) as z:
+            assert {info.date_time for info in z.infolist()} == {(2025, 5, 2, 9, 30, 0)}, path.name
+        props = load_workbook(path).properties
+        assert (props.created, props.modified) == (BUILT, BUILT), path.name
+        assert (props.creator, props.language) == ("Bufdir", "nb-NO")
+    assert load_workbook(out_dir / "bistand.xlsx").properties.title == "Bistand under opphold og dagsbesøk"
+    assert load_workbook(out_dir / "tilbud_beboere.xlsx").properties.title == "Tilbud til beboere"
+
+
+def test_a_publication_without_build_time_gives_stable_files(db_copy: Path, tmp_path: Path) -> None:
+    execute(db_copy, "update releases set built_at = null")
+    first = write_exports(db_copy, tmp_path / "a")
+    book = tmp_path / "a" / "bistand.xlsx"
+    with zipfile.ZipFile(book) as z:
+        assert {info.date_time for info in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    assert load_workbook(book).properties.modified == dt.datetime(1980, 1, 1)
+    again = write_exports(db_copy, tmp_path / "b")
+    assert [p.read_bytes() for p in first if p.suffix == ".xlsx"] == \
+        [p.read_bytes() for p in again if p.suffix == ".xlsx"]
+
+
+def test_workbook_layout(out: tuple[Path, list[Path]]) -> None:
+    """Fonts, fill, alignments, number formats, widths, frozen header and Excel tables, as laid out."""
+    out_dir, _ = out
+    wb = load_workbook(out_dir / "tilbud_beboere.xlsx")
+    notes, data = wb["Om tallene"], wb["Data"]
+    for ws in (notes, data):
+        assert ws["A1"].font.b and ws["A1"].font.sz == 14
+        assert not ws["A2"].font.b and ws["A2"].data_type == "s"
+        assert ws.freeze_panes == "A4"
+        assert not ws.merged_cells.ranges
+        for cell in ws[3]:
+            assert cell.font.b and cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb == "00DCE6F0"
+            assert cell.alignment.wrap_text and cell.alignment.vertical == "bottom"
+    assert {k: d.width for k, d in notes.column_dimensions.items()} == {"A": 30, "B": 110}
+    assert {k: d.width for k, d in data.column_dimensions.items()} == dict(zip("ABCDEFG", (8, 20, 28, 70, 16, 16, 14),
+                                                                             strict=True))
+    assert all(c.alignment.wrap_text and c.alignment.vertical == "top" for c in notes["B"][3:])
+    assert not any(c.alignment.wrap_text for c in notes["A"][3:])
+    n_notes, n_data = notes.max_row, data.max_row
+    assert dict(notes.tables.items()) == {"om_tallene": f"A3:B{n_notes}"}  # (name, range) pairs
+    assert dict(data.tables.items()) == {"data": f"A3:G{n_data}"}
+    table = data.tables["data"]
+    assert [c.name for c in table.tableColumns] == [c.value for c in data[3]]
+    assert table.autoFilter.ref == table.ref
+    assert (table.tableStyleInfo.name, table.tableStyleInfo.showRowStripes) == ("TableStyleLight1", True)
+    year, n_centres = data["A4"], data["E4"]
+    assert (year.data_type, year.number_format, n_centres.data_type, n_centres.number_format) == \
+        ("n", "0", "n", "#,##0")
+    assert data["D4"].number_format == "General" and data["D4"].data_type == "s"
+
+    book = load_workbook(out_dir / "bistand.xlsx")
+    assert {name: [*book[name].tables] for name in book.sheetnames} == {
+        "Om tallene": ["om_tallene"], "Andeler": ["andeler"], "Antall": ["antall"]}
+    counts = book["Antall"]
+    assert {k: d.width for k, d in counts.column_dimensions.items()} == dict(zip("ABCDEF", (8, 20, 16, 12, 18, 16),
+                                                                               strict=True))
+    dots = [c for row in counts.iter_rows(min_row=4) for c in row if c.value == ".."]
+    assert dots and all(c.alignment.horizontal == "right" and c.data_type == "s" for c in dots)
+    numbers = [c for row in counts.iter_rows(min_row=4, min_col=5) for c in row if isinstance(c.value, int)]
+    assert numbers and {c.number_format for c in numbers} == {"#,##0"}
+    assert 2715 in [c.value for c in numbers]  # the fixture's stays of adults in 2024: a number, not text
+
+
+def test_text_keeps_its_spaces_and_lines_and_loses_control_characters(db_copy: Path, tmp_path: Path) -> None:
+    """Control characters XML cannot hold (openpyxl refuses them) are removed; tab and newline stay."""
+    execute(db_copy, "update centre_offers set label = ? where question = 'tilbud_beboere' and item = 'barnepass'",
+            ["  Barne\x07pass\x00 for\tbarn\nog unge\x1f "])
+    execute(db_copy, "update questions set title = ? where question = 'tilbud_beboere'", ["Tilbud\x0b til beboere"])
+    write_exports(db_copy, tmp_path)
+    wb = load_workbook(tmp_path / "tilbud_beboere.xlsx")
+    labels = {r[3] for r in sheet_rows(wb["Data"]) if r[2] == "barnepass"}
+    assert labels == {"  Barnepass for\tbarn\nog unge "}
+    assert wb["Data"]["A1"].value.startswith("Tilbud til beboere: antall sentre")
+    assert wb.properties.title == "Tilbud til beboere"
+
+
+def test_a_cell_holds_text_a_whole_number_or_nothing() -> None:
+    ws = Workbook().create_sheet("x")
+    for value in (True, 1.5, dt.date(2024, 1, 1)):
+        with pytest.raises(TypeError, match="text, a whole number or nothing"):
+            excel.value_cell(ws, value)  # type: ignore[arg-type]
+    assert excel.value_cell(ws, "=1+1").data_type == "s"
+    assert (excel.value_cell(ws, 7).data_type, excel.value_cell(ws, None).value) == ("n", None)
 
 
 # --- sentences ------------------------------------------------------------------------------

@@ -4,14 +4,31 @@ Laid out after the UK Analysis Function guidance on releasing statistics in spre
 title in A1, one table per sheet (an Excel table with a header row, no merged cells, no blank
 rows), a sheet "Om tallene" with the description, notes, source and release status. Every text
 cell is written as text (data type 's'), so a label starting with "=", "+", "-" or "@" never
-becomes a formula.
+becomes a formula; control characters XML cannot hold are removed from it.
+
+openpyxl writes the files. It stamps the time of saving into the document properties and dates the
+zip entries by the clock; `save` sets both to the build time of the latest release, so that the
+same publication gives the same bytes.
 """
 
 from __future__ import annotations
 
+import io
+import os
+import zipfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Final
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.xml.functions import tostring
 
 from krise_pipeline import contract
 from krise_pipeline.exports import rules, texts
@@ -30,7 +47,6 @@ from krise_pipeline.exports.vocabulary import (
     measure_order,
     population_order,
 )
-from krise_pipeline.exports.xlsx_writer import ILLEGAL_CHARACTERS, Alignment, Font, Sheet, Style, Table, Workbook
 
 DATA_SHEET = "Data"
 NOTES_SHEET = "Om tallene"
@@ -39,52 +55,73 @@ COUNTS_SHEET = "Antall"
 HEADER_ROW = 3
 YEAR_FORMAT = "0"
 COUNT_FORMAT = "#,##0"
+TABLE_STYLE = "TableStyleLight1"
+CORE_PART: Final = "docProps/core.xml"  # the document properties, openpyxl's `Workbook.properties`
+NO_BUILD_TIME: Final = datetime(1980, 1, 1)  # the dates of a publication without build time (zip's first day)
 
 Value = str | int | None
 
-_TITLE = Style(font=Font(bold=True, size=14))
-_HEADER = Style(font=Font(bold=True), fill="DCE6F0", alignment=Alignment(wrap=True, vertical="bottom"))
-_WRAP = Alignment(wrap=True, vertical="top")
+_TITLE_FONT = Font(bold=True, size=14)
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DCE6F0")
+_HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="bottom")
+_WRAP = Alignment(wrap_text=True, vertical="top")
 _RIGHT = Alignment(horizontal="right")
 
 
 def _clean(text: str) -> str:
-    return ILLEGAL_CHARACTERS.sub("", text)
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
-def write_value(ws: Sheet, row: int, column: int, value: Value, number_format: str = "0",
-                alignment: Alignment | None = None, style: Style | None = None) -> None:
+def value_cell(ws: Worksheet, value: Value, number_format: str = "0", alignment: Alignment | None = None,
+              font: Font | None = None, fill: PatternFill | None = None) -> Cell:
     """Numbers as numbers (in `number_format`); everything else as text that is never read as a formula."""
-    if style is None:
-        style = Style(alignment=alignment, number_format=number_format if isinstance(value, int) else "General")
-    ws.set(row, column, _clean(value) if isinstance(value, str) else value, style)
+    if isinstance(value, bool) or not isinstance(value, str | int | None):
+        raise TypeError(f"a cell holds text, a whole number or nothing, not {value!r}")
+    cell = Cell(ws, value=_clean(value) if isinstance(value, str) else value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # openpyxl takes text starting with "=" for a formula
+    elif value is not None:
+        cell.number_format = number_format
+    if alignment is not None:
+        cell.alignment = alignment
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    return cell
 
 
-def _add_table(ws: Sheet, name: str, headers: Sequence[str], rows: Sequence[Sequence[Value]],
-               widths: Sequence[int], wrap_columns: Sequence[int] = ()) -> None:
-    for col, header in enumerate(headers, start=1):
-        write_value(ws, HEADER_ROW, col, header, style=_HEADER)
-    formats = [YEAR_FORMAT if header == "År" else COUNT_FORMAT for header in headers]
-    for r, row in enumerate(rows, start=HEADER_ROW + 1):
-        for col, value in enumerate(row, start=1):
-            alignment = (_WRAP if col in wrap_columns
-                         else _RIGHT if isinstance(value, str) and value == rules.SUPPRESSED else None)
-            write_value(ws, r, col, value, formats[col - 1], alignment)
+def _table_sheet(wb: Workbook, sheet: str, title: str, subtitle: str, name: str, headers: Sequence[str],
+                 rows: Sequence[Sequence[Value]], widths: Sequence[int], wrap_columns: Sequence[int] = ()) -> None:
+    """A sheet of the title in A1, a subtitle in A2 and the Excel table `name` from row 3 on.
+
+    Written row by row (openpyxl's write-only mode, which needs that order, was slower here).
+    """
+    ws = wb.create_sheet(sheet)
     for col, width in enumerate(widths, start=1):
-        ws.widths[col] = width
-    ws.freeze(HEADER_ROW)
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = f"A{HEADER_ROW + 1}"
     if rows:
-        ws.tables.append(Table(name, HEADER_ROW, HEADER_ROW + len(rows), tuple(_clean(h) for h in headers)))
+        ref = f"A{HEADER_ROW}:{get_column_letter(len(headers))}{HEADER_ROW + len(rows)}"
+        table = Table(displayName=name, ref=ref, autoFilter=AutoFilter(ref=ref),
+                      tableStyleInfo=TableStyleInfo(name=TABLE_STYLE, showRowStripes=True))
+        table.tableColumns = [TableColumn(id=i, name=_clean(h)) for i, h in enumerate(headers, start=1)]
+        ws.add_table(table)
+    ws.append([value_cell(ws, title, font=_TITLE_FONT)])
+    ws.append([value_cell(ws, subtitle)])
+    ws.append([value_cell(ws, h, alignment=_HEADER_ALIGNMENT, font=_HEADER_FONT, fill=_HEADER_FILL) for h in headers])
+    formats = [YEAR_FORMAT if header == "År" else COUNT_FORMAT for header in headers]
+    for row in rows:
+        ws.append([value_cell(ws, value, formats[col - 1],
+                             _WRAP if col in wrap_columns
+                             else _RIGHT if isinstance(value, str) and value == rules.SUPPRESSED else None)
+                   for col, value in enumerate(row, start=1)])
 
 
-def _title(ws: Sheet, title: str, subtitle: str) -> None:
-    write_value(ws, 1, 1, title, style=_TITLE)
-    write_value(ws, 2, 1, subtitle)
-
-
-def _notes_sheet(ws: Sheet, title: str, entries: Sequence[tuple[str, str]]) -> None:
-    _title(ws, title, "Beskrivelse av tallene, merknader, kilde og publiseringsstatus.")
-    _add_table(ws, "om_tallene", ("Emne", "Innhold"), entries, (30, 110), wrap_columns=(2,))
+def _notes_sheet(wb: Workbook, title: str, entries: Sequence[tuple[str, str]]) -> None:
+    _table_sheet(wb, NOTES_SHEET, title, "Beskrivelse av tallene, merknader, kilde og publiseringsstatus.",
+                 "om_tallene", ("Emne", "Innhold"), entries, (30, 110), wrap_columns=(2,))
 
 
 def _built(value: datetime | None) -> str:
@@ -111,9 +148,14 @@ def status_entries(pub: Publication, years: Sequence[int]) -> list[tuple[str, st
 
 
 def _workbook(pub: Publication, title: str) -> Workbook:
+    """An empty workbook (no sheet) with the document properties; `created` is the build time (UTC)."""
     latest = pub.release(pub.latest_year)
-    return Workbook(title=title, creator="Bufdir", language="nb-NO",
-                    created=latest.built_at if latest is not None else None)
+    wb = Workbook()
+    wb.remove(wb.worksheets[0])
+    wb.properties.title, wb.properties.creator, wb.properties.language = _clean(title), "Bufdir", "nb-NO"
+    built = latest.built_at if latest is not None else None
+    wb.properties.created = built if built is not None else NO_BUILD_TIME
+    return wb
 
 
 # --- one workbook per question ---------------------------------------------------------------
@@ -184,11 +226,10 @@ def question_workbook(pub: Publication, question: str) -> Workbook:
     years = pub.years(question)
     span = f", {years[0]}–{years[-1]}" if len(years) > 1 else (f", {years[0]}" if years else "")
     wb = _workbook(pub, q.title)
-    _notes_sheet(wb.add_sheet(NOTES_SHEET), f"Om tallene: {q.title}", question_notes(pub, question))
-    data = wb.add_sheet(DATA_SHEET)
-    _title(data, f"{q.title}: antall sentre etter år og målgruppe{span}",
-           f"Kilde: {SOURCE}. Merknader og forklaringer står i arket «{NOTES_SHEET}».")
-    _add_table(data, "data", DATA_HEADERS, question_rows(pub, question), (8, 20, 28, 70, 16, 16, 14))
+    _notes_sheet(wb, f"Om tallene: {q.title}", question_notes(pub, question))
+    _table_sheet(wb, DATA_SHEET, f"{q.title}: antall sentre etter år og målgruppe{span}",
+                 f"Kilde: {SOURCE}. Merknader og forklaringer står i arket «{NOTES_SHEET}».",
+                 "data", DATA_HEADERS, question_rows(pub, question), (8, 20, 28, 70, 16, 16, 14))
     return wb
 
 
@@ -278,17 +319,35 @@ def bistand_notes(pub: Publication) -> list[tuple[str, str]]:
 
 def bistand_workbook(pub: Publication) -> Workbook:
     wb = _workbook(pub, "Bistand under opphold og dagsbesøk")
-    _notes_sheet(wb.add_sheet(NOTES_SHEET), "Om tallene: bistand under opphold og dagsbesøk", bistand_notes(pub))
-    shares = wb.add_sheet(SHARES_SHEET)
-    _title(shares, "Bistand under opphold og dagsbesøk: andel av opphold og besøk etter år",
-           f"Kilde: {SOURCE}. «{rules.SUPPRESSED}» = skjult av personvernhensyn, se arket «{NOTES_SHEET}».")
-    _add_table(shares, "andeler", SHARE_HEADERS, share_rows(pub), (8, 24, 60, 28, 18, 12, 14, 18, 10))
-    counts = wb.add_sheet(COUNTS_SHEET)
-    _title(counts, "Antall opphold, dagsbesøk og personer etter år",
-           f"Kilde: {SOURCE}. «{rules.SUPPRESSED}» = skjult av personvernhensyn, se arket «{NOTES_SHEET}».")
-    _add_table(counts, "antall", COUNT_HEADERS, count_rows(pub), (8, 20, 16, 12, 18, 16))
+    _notes_sheet(wb, "Om tallene: bistand under opphold og dagsbesøk", bistand_notes(pub))
+    _table_sheet(wb, SHARES_SHEET, "Bistand under opphold og dagsbesøk: andel av opphold og besøk etter år",
+                 f"Kilde: {SOURCE}. «{rules.SUPPRESSED}» = skjult av personvernhensyn, se arket «{NOTES_SHEET}».",
+                 "andeler", SHARE_HEADERS, share_rows(pub), (8, 24, 60, 28, 18, 12, 14, 18, 10))
+    _table_sheet(wb, COUNTS_SHEET, "Antall opphold, dagsbesøk og personer etter år",
+                 f"Kilde: {SOURCE}. «{rules.SUPPRESSED}» = skjult av personvernhensyn, se arket «{NOTES_SHEET}».",
+                 "antall", COUNT_HEADERS, count_rows(pub), (8, 20, 16, 12, 18, 16))
     return wb
 
 
 def save(wb: Workbook, path: Path) -> Path:
-    return wb.save(path)
+    """Write the workbook to `path` (a temporary file renamed over it: never half a file).
+
+    openpyxl saves into memory; the zip is then copied entry by entry with every entry dated by the
+    build time (`wb.properties.created`) and the document properties written again with that time
+    as `modified` (openpyxl sets it to the time of saving): the same publication, the same bytes.
+    """
+    saved = io.BytesIO()
+    wb.save(saved)
+    wb.properties.modified = wb.properties.created
+    stamp = wb.properties.created.timetuple()[:6]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            info = zipfile.ZipInfo(entry.filename, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16  # what zipfile gives a part written from memory
+            data = tostring(wb.properties.to_tree()) if entry.filename == CORE_PART else source.read(entry)
+            target.writestr(info, data)
+    os.replace(tmp, path)
+    return path
