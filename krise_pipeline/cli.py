@@ -8,12 +8,8 @@ only when every year is valid the warehouse tables are rebuilt and published (`p
 from __future__ import annotations
 
 import argparse
-import atexit
-import contextlib
-import gc
 import os
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NoReturn
@@ -351,34 +347,13 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[
 
 
 def console() -> NoReturn:
-    """The `krise-pipeline` command: `main` without the cyclic garbage collector, then a quick end
-    of the process.
-
-    Python's own teardown (every module and object freed one by one, then a last garbage
-    collection) took 0.6-0.9 s after a `run`, with Dagster's modules loaded: more than some
-    commands' whole work. When `main` has returned, its files, databases and the instance are
-    closed; the exit handlers then run as at any exit (logging flushed, temporary files removed,
-    locks released), the standard streams are flushed, and the process ends with os._exit. While
-    another thread is still running (none is, after a command), the ordinary exit is kept.
-    """
-    # A command is a batch job. Its data lives in DuckDB, and the reference cycles it leaves in
-    # Python (Dagster's events and records) are few and bounded by the run's shape, not the data:
-    # a sample run peaks at the same RSS with and without collecting them. The cyclic collector's
-    # passes over Dagster's large module graph took 0.3-0.45 s of a run, so it is off for the
-    # command; `dev` replaces this process with `dagster dev`, whose server collects as usual.
-    gc.disable()
+    """The `krise-pipeline` command: `main`, then an ordinary exit with its code."""
     try:
         code = main()
     except BrokenPipeError:  # the reader of the output went away (`| head`): no traceback about it
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = EXIT_BROKEN_PIPE
-    if threading.active_count() > 1:
-        sys.exit(code)
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be said on it
-            stream.flush()
-    os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
