@@ -44,6 +44,11 @@ def _run(args: argparse.Namespace, err: IO[str], then: str, settings: KriseSetti
     from krise_pipeline import releases, runner
 
     settings = settings or _settings(args)
+    if os.environ.get("KRISE_GC_FREEZE"):
+        import gc
+
+        import krise_pipeline.definitions  # noqa: F401
+        gc.freeze()
     try:
         years = runner.preflight(settings, args.year)
     except (runner.UsageError, releases.ReleaseFileError) as exc:

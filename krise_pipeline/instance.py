@@ -3,8 +3,9 @@
 By default it lives in `.dagster_home/` of the working directory (the project root, like `data/`
 and `warehouse/`), private to its owner; a set `DAGSTER_HOME` wins. A `dagster.yaml` that exists
 there is the operator's and is used as it is, never rewritten; only where there is none (or only
-the default an earlier version of the project wrote) does the project write its default settings (the package's `data/dagster.yaml`, with the folder's absolute
-path for `{home}`), so that the instance also opens by its path (`DagsterInstance.from_config(home)`).
+the default an earlier version of the project wrote) does the project write its default settings
+(the package's `data/dagster.yaml`, with the folder's absolute path for `{home}`), so that the
+instance also opens by its path (`DagsterInstance.from_config(home)`).
 """
 
 from __future__ import annotations
