@@ -8,12 +8,8 @@ only when every year is valid the warehouse tables are rebuilt and published (`p
 from __future__ import annotations
 
 import argparse
-import atexit
-import contextlib
-import gc
 import os
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NoReturn
@@ -42,12 +38,29 @@ def _unchanged(settings: KriseSettings) -> str:
     return f"nothing was published (there is no earlier publication in {settings.warehouse_path})"
 
 
+_IN_COMMAND = False  # set by `console`: this process is the command, not a caller of `main`
+
+
+def _freeze_imported() -> None:
+    """Leave what the imports made (Dagster's and the project's modules, the definitions) out of
+    the cyclic garbage collector's passes, with `gc.freeze` (an interpreter API for this): those
+    passes over Dagster's large module graph took 0.3-0.45 s of a run, and the objects live as long
+    as the process anyway. The collector still collects everything the run creates."""
+    import gc
+
+    import krise_pipeline.definitions  # noqa: F401  (the definitions and everything they import)
+
+    gc.freeze()
+
+
 def _run(args: argparse.Namespace, err: IO[str], then: str, settings: KriseSettings | None = None,
          record_fingerprint: bool = False) -> tuple[int, KriseSettings, RunOutcome | None]:
     """Load the years and run `then`; print the failures. Returns (exit code, settings, outcome)."""
     from krise_pipeline import releases, runner
 
     settings = settings or _settings(args)
+    if _IN_COMMAND:
+        _freeze_imported()
     try:
         years = runner.preflight(settings, args.year)
     except (runner.UsageError, releases.ReleaseFileError) as exc:
@@ -405,34 +418,15 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[
 
 
 def console() -> NoReturn:
-    """The `krise-pipeline` command: `main` without the cyclic garbage collector, then a quick end
-    of the process.
-
-    Python's own teardown (every module and object freed one by one, then a last garbage
-    collection) took 0.6-0.9 s after a `run`, with Dagster's modules loaded: more than some
-    commands' whole work. When `main` has returned, its files, databases and the instance are
-    closed; the exit handlers then run as at any exit (logging flushed, temporary files removed,
-    locks released), the standard streams are flushed, and the process ends with os._exit. While
-    another thread is still running (none is, after a command), the ordinary exit is kept.
-    """
-    # A command is a batch job. Its data lives in DuckDB, and the reference cycles it leaves in
-    # Python (Dagster's events and records) are few and bounded by the run's shape, not the data:
-    # a sample run peaks at the same RSS with and without collecting them. The cyclic collector's
-    # passes over Dagster's large module graph took 0.3-0.45 s of a run, so it is off for the
-    # command; `dev` replaces this process with `dagster dev`, whose server collects as usual.
-    gc.disable()
+    """The `krise-pipeline` command: `main`, then an ordinary exit with its code."""
+    global _IN_COMMAND
+    _IN_COMMAND = True
     try:
         code = main()
     except BrokenPipeError:  # the reader of the output went away (`| head`): no traceback about it
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = EXIT_BROKEN_PIPE
-    if threading.active_count() > 1:
-        sys.exit(code)
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be said on it
-            stream.flush()
-    os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

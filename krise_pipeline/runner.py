@@ -43,23 +43,37 @@ class UsageError(ValueError):
     """The command cannot start (no such year, a published year's folder missing, ...)."""
 
 
+def _failure_events(result: Any) -> list[Any]:
+    """The events of a run result that say what failed: step failures, a failed initialisation of
+    resources, the run's failure (`ExecuteInProcessResult.all_events` and `DagsterEvent`'s public
+    predicates)."""
+    from dagster import DagsterEventType
+
+    return [e for e in getattr(result, "all_events", [])
+            if e.is_step_failure or e.is_resource_init_failure or e.event_type == DagsterEventType.RUN_FAILURE]
+
+
+def _user_failure(event: Any) -> Any:
+    """The `dg.Failure` a step raised (its description and metadata), from the event's documented
+    `event_specific_data`; None for any other error."""
+    return getattr(event.event_specific_data, "user_failure_data", None)
+
+
 def failure_text(result: Any) -> str:
-    """The failure descriptions of a Dagster run result, without Dagster's own tracebacks."""
+    """What made a Dagster run fail. A step that raised `dg.Failure` (the pipeline's refusals: a
+    delivery with problems, a changed frozen figure) gives its description, the whole report as
+    the step wrote it; any other failure gives Dagster's message for the event and the error as
+    Dagster recorded it, with its stack. The run's own failure event only when nothing else said."""
     texts: list[str] = []
-    for event in getattr(result, "all_events", []):
-        if event.is_step_failure:
-            data = event.step_failure_data
-            if data.user_failure_data is not None and data.user_failure_data.description:
-                texts.append(data.user_failure_data.description)
-            elif data.error is not None:
-                texts.append(f"{event.step_key}: {data.error.to_string()}")
-        elif event.is_failure or event.event_type_value in ("ENGINE_EVENT", "RUN_FAILURE"):
-            error = getattr(event.event_specific_data, "error", None)
-            while error is not None and error.cause is not None:  # the user's own exception is the deepest
-                error = error.cause
-            message = str(getattr(error, "message", "") or "").strip()
-            if message:
-                texts.append(message.removeprefix("dagster._core.definitions.events.Failure: "))
+    for event in _failure_events(result):
+        user = _user_failure(event)
+        if user is not None and user.description:
+            texts.append(user.description)
+            continue
+        if event.event_type_value != "STEP_FAILURE" and not event.is_resource_init_failure and texts:
+            continue  # the run's failure repeats what its steps said
+        error = getattr(event.event_specific_data, "error", None)
+        texts.append(f"{event.message}\n{error.to_string()}".rstrip() if error is not None else event.message)
     return "\n".join(dict.fromkeys(texts)) or "the run failed"
 
 
@@ -86,13 +100,12 @@ def range_tags(block: list[str]) -> dict[str, str]:
 
 
 def failed_years(result: Any) -> list[int]:
-    """The years whose deliveries had problems, as the failed step says."""
-    for event in getattr(result, "all_events", []):
-        data = event.step_failure_data if event.is_step_failure else None
-        if data is not None and data.user_failure_data is not None:
-            value = data.user_failure_data.metadata.get("years_with_problems")
-            if value is not None and isinstance(value.value, list):
-                return [int(y) for y in value.value]
+    """The years whose deliveries had problems, as the failed step's `dg.Failure` metadata says."""
+    for event in _failure_events(result):
+        user = _user_failure(event)
+        value = user.metadata.get("years_with_problems") if user is not None else None
+        if value is not None and isinstance(value.value, list):
+            return [int(y) for y in value.value]
     return []
 
 

@@ -7,11 +7,16 @@ import io
 import json
 import os
 import shutil
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -22,6 +27,12 @@ from krise_pipeline.defs.resources import KriseSettings
 from krise_pipeline.defs.sensors import delivery_sensor, run_failure_record
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -226,56 +237,46 @@ def test_owners_tags_and_a_yearly_freshness_deadline() -> None:
     assert pub.freshness_policy is not None and "0 0 1 7 *" in repr(pub.freshness_policy)
 
 
-def test_the_instance_storage_keeps_dagsters_files_and_few_engines(tmp_path: Path) -> None:
-    """The project's storage writes Dagster's own files: a plain SQLite instance reads them back."""
+def test_the_default_instance_is_dagsters_stock_sqlite_storage(tmp_path: Path) -> None:
+    """The project's default dagster.yaml selects Dagster's own SQLite storage and compute logs, one
+    run at a time, telemetry off; a run recorded through it reads back from a second instance."""
     from krise_pipeline import instance as project_instance
-    from krise_pipeline.instance_storage import EngineCache, ProjectEventLogStorage
 
     home = project_instance.ensure_home(tmp_path / "home")
-    assert f'base_dir: "{home}"' in (home / "dagster.yaml").read_text(encoding="utf-8")
+    text = (home / "dagster.yaml").read_text(encoding="utf-8")
+    assert f'base_dir: "{home}"' in text and "{home}" not in text
+    assert "krise_pipeline" not in text.split("storage:", 1)[1]  # no class of the project's own
 
     @dg.asset
     def one() -> int:
         return 1
 
     with dg.DagsterInstance.from_config(str(home)) as inst:
-        assert isinstance(inst.event_log_storage, ProjectEventLogStorage)
-        first = dg.materialize([one], instance=inst)  # its database is made by Dagster, and kept as the template
-        result = dg.materialize([one], instance=inst)  # this one's is a copy of the template
-        assert first.success and result.success
-    assert len(list((home / "history" / "runs").glob(".empty-run-*.sqlite"))) == 1
-    plain = tmp_path / "plain"
-    plain.mkdir()
-    shutil.copytree(home / "history", plain / "history")
-    (plain / "dagster.yaml").write_text(f"storage:\n  sqlite:\n    base_dir: {plain}\n", encoding="utf-8")
-    with dg.DagsterInstance.from_config(str(plain)) as inst:
         assert type(inst.event_log_storage).__name__ == "SqliteEventLogStorage"
-        assert [r.run_id for r in inst.get_runs()] == [result.run_id, first.run_id]
+        assert type(inst.run_storage).__name__ == "SqliteRunStorage"
+        assert type(inst.compute_log_manager).__name__ == "LocalComputeLogManager"
+        assert inst.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+        assert not inst.telemetry_enabled
+        result = dg.materialize([one], instance=inst)
+    with dg.DagsterInstance.from_config(str(home)) as inst:
+        assert [r.run_id for r in inst.get_runs()] == [result.run_id]
         event = inst.get_latest_materialization_event(dg.AssetKey("one"))
         assert event is not None and event.run_id == result.run_id
-        for run in (first, result):
-            kinds = [e.dagster_event_type for e in inst.all_logs(run.run_id) if e.dagster_event_type]
-            assert dg.DagsterEventType.RUN_SUCCESS in kinds
-            assert dg.DagsterEventType.ASSET_MATERIALIZATION in kinds
-
-    cache = EngineCache(size=2)
-    a, new_a = cache.get("sqlite:///" + str(tmp_path / "a.db"))
-    assert new_a and cache.get("sqlite:///" + str(tmp_path / "a.db")) == (a, False)
-    cache.get("sqlite:///" + str(tmp_path / "b.db"))
-    cache.get("sqlite:///" + str(tmp_path / "c.db"))  # a is the least recently used: disposed
-    assert cache.get("sqlite:///" + str(tmp_path / "a.db"))[1] is True
-    cache.dispose()
 
 
-def test_a_refusal_is_stored_without_a_stack_and_a_crash_with_one(tmp_path: Path) -> None:
-    """The UI shows a stored error's stack under its message: a `dg.Failure` (a delivery's report)
-    is kept without one, in its step's and in the run's failure; any other error keeps its stack."""
+def test_a_refusal_reads_as_its_report_and_the_stored_failure_is_dagsters_own(tmp_path: Path) -> None:
+    """A step that raises `dg.Failure` (the pipeline's refusals): the CLI's text is its description
+    exactly, the failed years come from its metadata; the instance keeps Dagster's own record of it
+    (description, metadata, error and stack). Any other error reads with its message and stack."""
     from krise_pipeline import instance as project_instance
+    from krise_pipeline.runner import failed_years, failure_text
+
+    report = "raw/2024/beboere_opphold.csv line 5, column kjonn: rule code_list\n\n1 problem in 2024"
 
     @dg.asset
     def refused() -> None:
-        raise dg.Failure(description="raw/2024/beboere_opphold.csv line 5, column kjonn: rule code_list",
-                         allow_retries=False)
+        raise dg.Failure(description=report, allow_retries=False,
+                         metadata={"years_with_problems": dg.MetadataValue.json([2024])})
 
     @dg.asset
     def crashed() -> None:
@@ -283,20 +284,102 @@ def test_a_refusal_is_stored_without_a_stack_and_a_crash_with_one(tmp_path: Path
 
     home = project_instance.ensure_home(tmp_path / "home")
     with dg.DagsterInstance.from_config(str(home)) as inst:
-        stacks = {}
-        for asset in (refused, crashed):
-            result = dg.materialize([asset], instance=inst, raise_on_error=False)
-            assert not result.success
-            for kind in (dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE):
-                [entry] = inst.all_logs(result.run_id, of_type=kind)
-                assert entry.dagster_event is not None
-                error = entry.dagster_event.event_specific_data.error  # type: ignore[union-attr]
-                stacks[asset.key.path[0], kind.value] = error.stack + (error.cause.stack if error.cause else [])
-                if asset is refused:
-                    assert "line 5, column kjonn: rule code_list" in error.message
-    assert stacks[("refused", "STEP_FAILURE")] == [] and stacks[("refused", "PIPELINE_FAILURE")] == []
-    assert any("raise ValueError" in frame for frame in stacks[("crashed", "STEP_FAILURE")])
-    assert any("raise ValueError" in frame for frame in stacks[("crashed", "PIPELINE_FAILURE")])
+        refusal = dg.materialize([refused], instance=inst, raise_on_error=False)
+        crash = dg.materialize([crashed], instance=inst, raise_on_error=False)
+    assert not refusal.success and not crash.success
+    assert failure_text(refusal) == report
+    assert failed_years(refusal) == [2024]
+    text = failure_text(crash)
+    assert text.startswith('Execution of step "crashed" failed.') and "ValueError: a bug" in text
+    assert 'raise ValueError("a bug")' in text
+    assert failed_years(crash) == []
+
+    with dg.DagsterInstance.from_config(str(home)) as inst:  # as the UI reads it
+        [entry] = inst.all_logs(refusal.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
+        assert entry.dagster_event is not None
+        data: Any = entry.dagster_event.event_specific_data
+        assert data.user_failure_data.description == report
+        assert data.user_failure_data.metadata["years_with_problems"].value == [2024]
+        assert report in data.error.message and any("raise dg.Failure" in frame for frame in data.error.stack)
+
+
+def test_an_operators_dagster_yaml_is_used_as_it_is(tmp_path: Path) -> None:
+    """`krise-pipeline run`, `release` and `dev` on an instance folder with the operator's own
+    dagster.yaml: the file stays byte for byte, the runs go where it says, and a missing setting the
+    pipeline relies on (one run at a time) is said in one line per command."""
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "data" / "raw" / "2023", root / "data" / "raw" / "2023")
+    home, elsewhere = tmp_path / "operator_home", tmp_path / "operator_storage"
+    home.mkdir()
+    own = (f"# operator's instance, marker 7f3a\nstorage:\n  sqlite:\n    base_dir: {elsewhere}\n"
+           "telemetry:\n  enabled: false\n").encode()
+    (home / "dagster.yaml").write_bytes(own)
+    env = {**{k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}, "DAGSTER_HOME": str(home)}
+    note = (f"note: {home / 'dagster.yaml'} lacks a setting the pipeline relies on: one run at a time "
+            "(concurrency: runs: max_concurrent_runs: 1)")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "krise_pipeline.cli", *args], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=600)
+
+    ran = cli("run")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stderr.count(note) == 1, ran.stderr
+    assert (home / "dagster.yaml").read_bytes() == own
+    released = cli("release", "2023", "--status", "publisert", "--note", "Publisert.")
+    assert released.returncode == 0, released.stderr
+    assert released.stderr.count(note) == 1, released.stderr
+    assert (home / "dagster.yaml").read_bytes() == own
+    assert not (home / "history").exists() and not (home / "schedules").exists()
+    with dg.DagsterInstance.from_config(str(home)) as inst:  # the runs went to the operator's storage
+        assert sorted(r.job_name for r in inst.get_runs()) == ["compute", "load_year", "load_year", "publish"]
+    assert (elsewhere / "history" / "runs.db").is_file()
+
+    port = free_port()
+    log = tmp_path / "dev.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "krise_pipeline.cli", "dev", "-h", "127.0.0.1",
+                                 "-p", str(port)], cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                assert proc.poll() is None, log.read_text()[-3000:]
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                try:
+                    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
+                            f"http://127.0.0.1:{port}/server_info", timeout=2):
+                        break
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    time.sleep(0.3)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    assert (home / "dagster.yaml").read_bytes() == own
+    assert log.read_text(errors="replace").count(note) == 1
+
+
+def test_a_default_an_earlier_version_wrote_is_replaced_and_nothing_else(tmp_path: Path) -> None:
+    """The defaults earlier versions wrote (and rewrote at every command) named the project's own
+    storage classes, which are gone: such a file, recognised by its whole text, is replaced by the
+    current default; the same file with one byte changed is the operator's and stays."""
+    from krise_pipeline import instance as project_instance
+
+    earlier = (REPO / "krise_pipeline_tests" / "fixtures" / "dagster_yaml_earlier_default.yaml").read_text(
+        encoding="utf-8")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(earlier.replace("{home}", str(home)), encoding="utf-8")
+    project_instance.ensure_home(home)
+    assert (home / "dagster.yaml").read_text(encoding="utf-8") == project_instance.settings_text(home)
+
+    edited = earlier.replace("{home}", str(home)).replace("max_concurrent_runs: 1", "max_concurrent_runs: 2")
+    (home / "dagster.yaml").write_text(edited, encoding="utf-8")
+    err = io.StringIO()
+    project_instance.ensure_home(home, warn=err)
+    assert (home / "dagster.yaml").read_text(encoding="utf-8") == edited
+    assert err.getvalue().count("lacks a setting the pipeline relies on: one run at a time") == 1
 
 
 def test_the_ui_sees_the_events_of_a_running_run(tmp_path: Path) -> None:
@@ -357,18 +440,13 @@ def test_the_sensor_reads_the_fingerprints_of_both_metadata_forms() -> None:
             "old-2022", "new-2023", "new-2024", None]
 
 
-def test_a_step_s_output_reaches_the_terminal_and_the_compute_log_without_tail(tmp_path: Path) -> None:
+def test_a_step_s_output_reaches_the_terminal_and_the_compute_log(tmp_path: Path) -> None:
     """A step that writes to stdout and stderr (print, the file descriptor itself, 300 KB at once):
-    everything reaches the process's own streams, in order, and the step's compute log files; no
-    `tail` or orphan-watcher process is started."""
+    everything reaches the process's own streams, in order, and the step's compute log files (the
+    UI's stdout and stderr of the step)."""
     script = (
-        "import os, subprocess, sys\n"
+        "import os, sys\n"
         "import dagster as dg\n"
-        "started = []\n"
-        "real = subprocess.Popen.__init__\n"
-        "def record(self, args, *a, **k):\n"
-        "    started.append(str(args)); real(self, args, *a, **k)\n"
-        "subprocess.Popen.__init__ = record\n"
         "from krise_pipeline import instance as project_instance\n"
         "@dg.asset\n"
         "def talks() -> None:\n"
@@ -379,7 +457,6 @@ def test_a_step_s_output_reaches_the_terminal_and_the_compute_log_without_tail(t
         "with project_instance.get() as instance:\n"
         "    result = dg.materialize([talks], instance=instance)\n"
         "    print('after the run', flush=True)\n"
-        "    print('started:', [s for s in started if 'tail' in s or 'watch_orphans' in s], flush=True)\n"
     )
     env = {**{k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}, "DAGSTER_HOME": str(tmp_path / "home")}
     ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path,
@@ -387,26 +464,7 @@ def test_a_step_s_output_reaches_the_terminal_and_the_compute_log_without_tail(t
     assert ran.returncode == 0, ran.stderr
     out = ran.stdout
     assert out.index("to stdout") < out.index("x" * 300_000) < out.index("last line") < out.index("after the run")
-    assert "started: []" in out
     assert "to stderr by fd" in ran.stderr
     logs = {p.suffix: p.read_text() for p in (tmp_path / "home" / "storage").rglob("*") if p.suffix in (".out", ".err")}
     assert "to stdout" in logs[".out"] and "last line" in logs[".out"] and "x" * 300_000 in logs[".out"]
     assert "to stderr by fd" in logs[".err"]
-
-
-def test_the_event_log_answers_which_tables_it_has_without_new_engines(tmp_path: Path) -> None:
-    """Dagster asks before most asset and partition events whether the index has a table; the
-    project's storage answers through its open engine, remembers a table it has seen, and asks
-    again about one it has not."""
-    from krise_pipeline import instance as project_instance
-
-    home = project_instance.ensure_home(tmp_path / "home")
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        storage = instance.event_log_storage
-        assert storage.has_table("asset_keys") and storage.has_table("dynamic_partitions")
-        assert not storage.has_table("krise_later_table")
-        index = home / "history" / "runs" / "index.db"
-        with contextlib.closing(sqlite3.connect(index)) as con:
-            con.execute("CREATE TABLE krise_later_table (x INTEGER)")
-            con.commit()
-        assert storage.has_table("krise_later_table")

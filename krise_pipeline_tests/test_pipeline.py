@@ -341,9 +341,9 @@ def test_the_warehouse_tables_are_as_the_registry_declares(sample: tuple[Path, P
             assert columns == [(c.name, c.type, c.not_null) for c in table.columns], table.key
 
 
-def test_the_command_ends_quickly_with_its_exit_code_its_output_and_its_exit_handlers(tmp_path: Path) -> None:
-    """`krise-pipeline` (cli.console) ends the process with os._exit after main: the exit code, every
-    line written to the (piped) streams, the report file and the exit handlers all survive it."""
+def test_the_command_ends_with_its_exit_code_its_output_and_its_exit_handlers(tmp_path: Path) -> None:
+    """`krise-pipeline` (cli.console): the exit code, every line written to the (piped) streams, the
+    report file and the exit handlers all survive the end of the process."""
     year_dir = write_delivery(tmp_path / "raw" / "2024", [centre("KS001")], [adult_stay(2024, kjonn="X")],
                               [child_stay(2024)], [visit(2024)])
     script = ("import atexit, sys\n"
