@@ -78,7 +78,7 @@ class TableInfo:
 
 def read_tables(con: duckdb.DuckDBPyConnection) -> list[TableInfo]:
     """Every table of the publication's main schema with its COMMENTs and column types, in the
-    order the publication created them."""
+    contract's order (a table added later after those, by name; `codes` last)."""
     tables = con.execute(
         "SELECT table_name, coalesce(comment, ''), estimated_size FROM duckdb_tables() "
         "WHERE database_name = current_database() AND schema_name = 'main' ORDER BY table_oid").fetchall()
@@ -88,6 +88,8 @@ def read_tables(con: duckdb.DuckDBPyConnection) -> list[TableInfo]:
             "WHERE database_name = current_database() AND schema_name = 'main' "
             "ORDER BY table_oid, column_index").fetchall():
         columns.setdefault(table, []).append(ColumnInfo(name, type_, comment))
+    order = [*PRIMARY_KEYS, "codes"]
+    tables.sort(key=lambda t: (order.index(t[0]) if t[0] in order else len(PRIMARY_KEYS), t[0] == "codes", t[0]))
     out = []
     for name, comment, _ in tables:
         (rows,) = con.execute(f'SELECT count(*) FROM main."{name}"').fetchone() or (0,)
