@@ -27,7 +27,7 @@ MODULE_TIERS = {
     "test_wiring": "wiring",
     "test_pipeline": "e2e", "test_releases": "e2e", "test_release_ledger": "e2e", "test_restricted": "e2e",
     "test_shipped_sample": "e2e", "test_bench": "e2e", "test_instance": "e2e", "test_editorial_seed": "e2e",
-    "test_editorial_pipeline": "e2e", "test_open_data": "e2e",
+    "test_editorial_pipeline": "e2e",
     "test_ui": "browser", "test_exports_browser": "browser",
 }
 BACKTESTS = {"test_backtest_reproduces_every_published_figure", "test_reproduces_every_published_figure"}
