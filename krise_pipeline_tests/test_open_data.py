@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from krise_pipeline import contract, exports
+from krise_pipeline import contract, exports, steps
 from krise_pipeline.exports import opendata
 
 pytestmark = pytest.mark.e2e
@@ -310,16 +310,19 @@ except OpenDataError as e:
 
 @pytest.fixture
 def previous(shipped_publication: Path, data_dir: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """An exports folder whose data/ is an earlier release's (its questions.csv differs)."""
     out = tmp_path / "exports"
     shutil.copytree(data_dir, out / "data")
+    with open(out / "data" / "questions.csv", "a", encoding="utf-8") as f:
+        f.write("earlier,kvinner_menn,An earlier release,,,\n")
     return out, digest(out / "data")
 
 
-def test_the_same_publication_gives_the_same_files(shipped_publication: Path,
+def test_the_same_publication_gives_the_same_files(shipped_publication: Path, data_dir: Path,
                                                    previous: tuple[Path, dict[str, str]]) -> None:
     out, before = previous
     exports.write_open_data(shipped_publication, out)
-    assert digest(out / "data") == before
+    assert digest(out / "data") == digest(data_dir) != before
 
 
 @pytest.mark.slow
@@ -339,14 +342,14 @@ def test_a_file_that_cannot_be_written_fails_naming_it_and_keeps_the_previous_fo
 
 @pytest.mark.slow
 def test_a_killed_step_leaves_the_previous_folder_readable(
-        shipped_publication: Path, previous: tuple[Path, dict[str, str]]) -> None:
+        shipped_publication: Path, data_dir: Path, previous: tuple[Path, dict[str, str]]) -> None:
     out, before = previous
     killed_mid_write = 0
     for _ in range(5):
         proc = subprocess.Popen([sys.executable, "-c", WRITER, str(shipped_publication), str(out)])
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
-            building = [p for p in out.glob(".data.*.tmp") if (p / "jsonstat").exists()]
+            building = [p for p in out.glob(".data.*.new") if (p / "jsonstat").exists()]
             if building and any(building[0].glob("*.csv")):
                 proc.send_signal(signal.SIGKILL)
                 break
@@ -354,28 +357,32 @@ def test_a_killed_step_leaves_the_previous_folder_readable(
         code = proc.wait(timeout=60)
         if code == -signal.SIGKILL:
             killed_mid_write += 1
-        assert digest(out / "data") == before  # the previous (here: the same) files, every one whole
+            assert digest(out / "data") == before  # the previous release's files, every one whole
+        else:  # the run finished before it was seen building: its files are the previous ones now
+            assert code == 0
+            assert digest(out / "data") == digest(data_dir)
+            before = digest(data_dir)
         with duckdb.connect() as con:
             assert con.execute(f"SELECT count(*) FROM read_csv('{out}/data/service_shares.csv')").fetchone() == (545,)
     assert killed_mid_write > 0
     left = list(out.glob(".data.*"))
     assert left  # the killed run's half-built folder ...
-    exports.write_open_data(shipped_publication, out)
+    steps.write_exports(shipped_publication, out)  # the whole exports step, as a run does it
     assert not list(out.glob(".data.*"))  # ... is removed by the next run
-    assert digest(out / "data") == before
+    assert digest(out / "data") == digest(data_dir)
 
 
 def test_a_folder_moved_aside_by_a_killed_swap_comes_back(tmp_path: Path) -> None:
     (tmp_path / ".data.123.old").mkdir()
     (tmp_path / ".data.123.old" / "x.csv").write_text("a\n1\n")
-    (tmp_path / ".data.456.tmp").mkdir()
+    (tmp_path / ".data.456.new").mkdir()
     opendata.recover(tmp_path)
     assert (tmp_path / "data" / "x.csv").read_text() == "a\n1\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
 
 
 def test_swap_in_replaces_the_folder_as_a_whole(tmp_path: Path) -> None:
-    old, new = tmp_path / "data", tmp_path / ".data.1.tmp"
+    old, new = tmp_path / "data", tmp_path / ".data.1.new"
     old.mkdir()
     (old / "a.csv").write_text("old")
     (old / "gone.csv").write_text("old")

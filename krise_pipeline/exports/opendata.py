@@ -31,7 +31,9 @@ import duckdb
 DATA_DIR = "data"
 JSONSTAT_DIR = "jsonstat"
 DATAPACKAGE_FILE = "datapackage.json"
-TMP_PREFIX = ".data."  # .data.<pid>.tmp (being built) and .data.<pid>.old (the previous folder, being removed)
+# .data.<pid>.new (being built; not `.*.tmp`, which the exports step removes as files) and
+# .data.<pid>.old (the previous folder, being removed)
+TMP_PREFIX = ".data."
 
 LICENSE = {"name": "NLOD-2.0", "path": "https://data.norge.no/nlod/no/2.0",
            "title": "Norsk lisens for offentlige data (NLOD) 2.0"}
@@ -448,7 +450,7 @@ def write_open_data(publication_db: Path, exports_dir: Path, *, title: str, sour
     `make_public(folder)` sets the new folder's permissions before it is swapped in."""
     exports_dir.mkdir(parents=True, exist_ok=True)
     recover(exports_dir)
-    tmp = exports_dir / f"{TMP_PREFIX}{os.getpid()}.tmp"
+    tmp = exports_dir / f"{TMP_PREFIX}{os.getpid()}.new"
     try:
         (tmp / JSONSTAT_DIR).mkdir(parents=True)
     except OSError as e:
