@@ -100,8 +100,17 @@ def read_tables(con: duckdb.DuckDBPyConnection) -> list[TableInfo]:
 
 
 def read_codes(con: duckdb.DuckDBPyConnection) -> list[dict[str, str | None]]:
+    """The publication's `codes`; for a file without it (the contract's six tables only), the
+    catalog's, which publish writes into every publication."""
     keys = ("table_name", "column_name", "population", "breakdown", "code", "label", "description")
-    return [dict(zip(keys, row, strict=True)) for row in con.execute(f"SELECT {', '.join(keys)} FROM codes").fetchall()]
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                   "AND schema_name = 'main' AND table_name = 'codes'").fetchone() == (1,):
+        rows: list[tuple[object, ...]] = con.execute(f"SELECT {', '.join(keys)} FROM codes").fetchall()
+    else:
+        from krise_pipeline import catalog
+
+        rows = list(catalog.codes())
+    return [{k: None if v is None else str(v) for k, v in zip(keys, row, strict=True)} for row in rows]
 
 
 # --- Frictionless Data Package ---------------------------------------------------------------
@@ -233,9 +242,8 @@ def _years(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     return {str(y): str(y) for (y,) in con.execute(f"SELECT DISTINCT year FROM {table} ORDER BY year").fetchall()}
 
 
-def _release_extension(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    status_labels = {r[0]: r[1] for r in con.execute(
-        "SELECT code, label FROM codes WHERE table_name = 'releases' AND column_name = 'status'").fetchall()}
+def _release_extension(con: duckdb.DuckDBPyConnection, codes: Sequence[Mapping[str, str | None]]) -> dict[str, Any]:
+    status_labels = _labels(codes, "releases", "status")
     return {"release_status": {
         str(year): {"status": status, "label": status_labels.get(status, status), "note": note}
         for year, status, note in con.execute("SELECT year, status, note FROM releases ORDER BY year").fetchall()
@@ -303,7 +311,7 @@ def centre_offers_dataset(con: duckdb.DuckDBPyConnection, codes: Sequence[Mappin
     return jsonstat_dataset(
         label="Krisesentrenes tilbud: antall sentre etter år, spørsmål, kategori og målgruppe",
         dimensions=dims, cells=cells, suppressed=(), time="year", metric="metric", source=source,
-        updated=updated, notes=notes, extension=_release_extension(con))
+        updated=updated, notes=notes, extension=_release_extension(con, codes))
 
 
 def _population_table_dataset(con: duckdb.DuckDBPyConnection, codes: Sequence[Mapping[str, str | None]], *,
@@ -336,7 +344,7 @@ def _population_table_dataset(con: duckdb.DuckDBPyConnection, codes: Sequence[Ma
                             metric="metric", source=source, updated=updated,
                             notes=["Prikket (..): grunnlaget er under 20, eller tallet ville avsløre et prikket tall.",
                                    "Ingen tall (.): kombinasjonen finnes ikke i statistikken."],
-                            extension=_release_extension(con))
+                            extension=_release_extension(con, codes))
 
 
 def service_shares_dataset(con: duckdb.DuckDBPyConnection, codes: Sequence[Mapping[str, str | None]], *,
