@@ -3,6 +3,7 @@
 The new release is written to a temporary file beside the old one, checkpointed and closed, then
 swapped in with os.replace. A reader holding the old file keeps a consistent snapshot; a new
 reader sees the new file; nobody ever sees a half release, and a crash leaves the old file intact.
+The file is written in storage format `STORAGE_VERSION`, so that DuckDB 1.4 and later open it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from krise_pipeline import contract, registry, sqlfiles
 
 PUBLICATION_FILE = "publication.duckdb"
 TMP_PREFIX = ".publication.duckdb."
+# The storage format the publication is written in: the oldest DuckDB line supported downstream
+# (1.4, LTS) opens it, and so do 1.5 and 2.x. DuckDB 2.0 writes `v2.0.0+` by default, which no 1.x
+# release can open.
+STORAGE_VERSION = "v1.4.0"
 
 # table -> the SELECT that gives its published content (aggregates only, in a stable order): every
 # published table of the registry, from its warehouse table; `codes` from the catalog (see publish)
@@ -91,7 +96,7 @@ def publish(
     tmp = warehouse_dir / f"{TMP_PREFIX}{os.getpid()}.tmp"
     from krise_pipeline import catalog
 
-    con.execute(f"ATTACH '{tmp}' AS pub")
+    con.execute(f"ATTACH {_sql_text(str(tmp))} AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
     try:
         con.execute("CREATE OR REPLACE TEMP TABLE _codes (table_name VARCHAR, column_name VARCHAR, population "
                     "VARCHAR, breakdown VARCHAR, code VARCHAR, label VARCHAR, description VARCHAR)")

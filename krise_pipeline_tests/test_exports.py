@@ -68,6 +68,10 @@ def test_write_exports_writes_every_file(out: tuple[Path, list[Path]]) -> None:
     out_dir, paths = out
     expected = {f"{q}.xlsx" for q in QUESTIONS} | {"bistand.xlsx", "index.html"}
     expected |= {f"charts/{q}.{ext}" for q in QUESTIONS for ext in ("png", "svg", "txt")}
+    expected |= {f"data/{t}.{ext}" for t in ("questions", "label_changes", "centre_offers", "service_shares",
+                                             "user_counts", "releases") for ext in ("csv", "parquet")}
+    expected |= {"data/datapackage.json"} | {f"data/jsonstat/{t}.json"
+                                             for t in ("centre_offers", "service_shares", "user_counts")}
     assert {p.relative_to(out_dir).as_posix() for p in paths} == expected
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
     assert not list(out_dir.rglob("*.tmp"))

@@ -40,15 +40,22 @@ def test_canary_identifiers_never_leave_the_restricted_warehouse(tmp_path: Path,
     code, out, err = run(data, wh)
     assert code == 0, err
     scanned = 0
+    seen: set[str] = set()
     for root in (wh, home):
         for path in root.rglob("*"):
             if not path.is_file() or path.name.startswith("krise.duckdb"):
                 continue
             blob = path.read_bytes()
             scanned += 1
+            seen.add(path.relative_to(root).as_posix())
             for canary in CANARIES:
                 assert canary.encode() not in blob, (canary, path)
     assert scanned > 30
+    # the open data files are among those scanned: every table as CSV and Parquet, the package, JSON-stat
+    open_data = {p for p in seen if p.startswith("exports/data/")}
+    assert {"exports/data/service_shares.csv", "exports/data/user_counts.parquet", "exports/data/codes.csv",
+            "exports/data/datapackage.json", "exports/data/jsonstat/service_shares.json"} <= open_data
+    assert len(open_data) == 22
     assert not any(c in out + err for c in CANARIES)
     # the restricted file does hold them: the scan above would have found a leak
     assert CANARIES[0].encode() in (wh / "krise.duckdb").read_bytes()

@@ -331,12 +331,15 @@ def publication(settings: KriseSettings, warehouse_db: DuckDBResource) -> Iterat
 )
 def downloads(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
     """Reader-facing files generated from publication.duckdb only: one Excel download per question
-    plus bistand.xlsx, one chart (png, svg, alt text) per question, and the preview page index.html.
+    plus bistand.xlsx, one chart (png, svg, alt text) per question, the preview page index.html, and
+    the open data folder data/ (one CSV and one Parquet file per published table, datapackage.json,
+    one JSON-stat dataset per figure table), replaced as a whole.
     (It takes the warehouse resource for its lock only: one writer of the output folder at a time.)"""
     kinds = steps.write_exports(settings.publication_db, settings.exports_dir, Path(settings.data_dir))
     return dg.MaterializeResult(metadata={
         "files": sum(kinds.values()), "files_by_type": dg.MetadataValue.json(kinds),
         "preview": dg.MetadataValue.path(str(settings.exports_dir / "index.html")),
+        "open_data": dg.MetadataValue.path(str(settings.exports_dir / "data")),
     })
 
 

@@ -5,6 +5,8 @@
 - `charts/<question>.png`, `.svg` and `.txt` (the alt text);
 - `index.html`, the self-contained preview of the page, with every variant of every chart the
   reader can choose (their SVG kept in `charts/.variants.json`) and the page as published.
+- `data/`, the open data files (`opendata`): every table as CSV and Parquet, `datapackage.json` and
+  JSON-stat datasets, replaced as a whole.
 The same database gives the same files (SVG and HTML byte for byte). A chart whose data and drawing
 code are unchanged since its files were written is not drawn again (`chart_cache`).
 """
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 
 EXPORTS_DIR = "exports"
 PREVIEW_FILE = "index.html"
+OPEN_DATA_DIR = "data"
 CHARTS_DIR = "charts"
 BISTAND_FILE = "bistand.xlsx"
 
@@ -57,7 +60,21 @@ def write_exports(publication_db: Path, out_dir: Path, data_dir: Path | None = N
     in the preview in place of the generated sentences, their findings highlighted on a draft.
     """
     pub = load_publication(Path(publication_db))
-    return write_publication_exports(pub, Path(out_dir), data_dir)
+    written = write_open_data(Path(publication_db), Path(out_dir))
+    return written + write_publication_exports(pub, Path(out_dir), data_dir)
+
+
+def write_open_data(publication_db: Path, out_dir: Path) -> list[Path]:
+    """`<out_dir>/data/` from publication.duckdb, built beside the previous folder and swapped in."""
+    from krise_pipeline import publish
+    from krise_pipeline.exports import opendata, texts, vocabulary
+    from krise_pipeline.exports.model import LabelChangeRow
+
+    def footnote(year: int, question: str, item: str, old: str | None, new: str) -> str:
+        return texts.footnote(LabelChangeRow(year, question, item, old, new))
+
+    return opendata.write_open_data(publication_db, out_dir, title=vocabulary.PAGE_TITLE, source=vocabulary.SOURCE,
+                                    footnote=footnote, make_public=publish.make_public)
 
 
 def write_publication_exports(pub: Publication, out_dir: Path, data_dir: Path | None = None) -> list[Path]:

@@ -115,6 +115,13 @@ def page_sections(pub: Publication) -> list[Section]:
     return out
 
 
+def open_data_links(table: str, what: str = "Last ned data") -> str:
+    """'Last ned data: CSV, Parquet, JSON-stat' for a table of the open data folder (data/)."""
+    return (f'<span class="open-data">{_e(what)}: <a href="data/{_e(table)}.csv" download>CSV</a>, '
+            f'<a href="data/{_e(table)}.parquet" download>Parquet</a>, '
+            f'<a href="data/jsonstat/{_e(table)}.json" download>JSON-stat</a></span>')
+
+
 def _e(text: str) -> str:
     return escape(text, quote=True)
 
@@ -331,7 +338,8 @@ def chart_block(pub: Publication, question: str, year: int, chart: RenderedChart
     parts.append(
         f'<p class="download"><a href="{_e(question)}.xlsx" download>Last ned Excel (all data)</a> '
         f"<span>Med statistikk om {_e(q.title)}</span> "
-        f'<a class="secondary" href="charts/{_e(question)}.png" download>Last ned figur (PNG)</a></p>'
+        f'<a class="secondary" href="charts/{_e(question)}.png" download>Last ned figur (PNG)</a> '
+        f"{open_data_links('centre_offers')}</p>"
     )
     parts.append("</article>")
     return "\n".join(p for p in parts if p)
@@ -364,7 +372,9 @@ def _share_blocks(pub: Publication, year: int, blocks: Sequence[ShareBlock]) -> 
         parts.append(f'<aside class="notes" aria-label="Kontrollerte endringer"><ul>{items}</ul></aside>')
     if parts:
         parts.append('<p class="download"><a href="bistand.xlsx" download>Last ned Excel (bistand, alle år)</a> '
-                     "<span>Andeler av opphold og dagsbesøk, og antall brukere</span></p>")
+                     "<span>Andeler av opphold og dagsbesøk, og antall brukere</span> "
+                     f"{open_data_links('service_shares', 'Last ned data, andeler')} "
+                     f"{open_data_links('user_counts', 'antall')}</p>")
     return "\n".join(parts)
 
 
@@ -430,6 +440,7 @@ table.data thead th{font-weight:600;border-bottom:2px solid #9aa5b1}
 border-radius:4px;font-weight:600}
 .download a.secondary{background:#fff;color:#0b4f8a;border:1px solid #0b4f8a}
 .download span{color:#52606d}
+.download .open-data a{background:none;color:#0b4f8a;padding:0;font-weight:400;text-decoration:underline}
 .user-data{background:#f7f9fb;border-radius:6px;padding:10px 16px;margin:18px 0}
 .user-data h3{font-size:1.1rem;margin:4px 0 4px;color:#0b2f4e}
 mark.finding{background:#ffd2cc;color:#5c0b00;border-bottom:2px solid #c0392b;padding:0 2px}
