@@ -7,7 +7,7 @@ STAMP_DEV  := $(VENV)/.installed-dev
 STAMP_PYC  := $(VENV)/.compiled
 SOURCES    := $(shell find krise_pipeline -name '*.py')
 
-.PHONY: run test test-fast browser lint typecheck pytest bench dev sample clean
+.PHONY: run test test-fast browser postgres lint typecheck pytest bench dev sample clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(STAMP_RUN): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
 	touch $@ $(STAMP_RUN)
 
 # The package's bytecode, as pip writes it for an installed package (an editable install has none,
@@ -31,8 +31,8 @@ $(STAMP_PYC): $(SOURCES) | $(STAMP_RUN)
 run: $(STAMP_RUN) $(STAMP_PYC)
 	$(BIN)/krise-pipeline run
 
-## test: set up (with dev extras and the browser) and run ruff, mypy and pytest
-test: $(STAMP_DEV) browser lint typecheck pytest
+## test: set up (with dev extras, the browser and PostgreSQL) and run ruff, mypy and pytest
+test: $(STAMP_DEV) browser postgres lint typecheck pytest
 
 ## browser: Debian's Chromium for the browser tests, installed with apt-get (as root or via sudo) when missing
 browser:
@@ -43,6 +43,16 @@ browser:
 			$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
 			|| echo "could not install chromium: the two browser tests will fail and say why"; \
 		else echo "no apt-get: install Chromium at /usr/bin/chromium, or the two browser tests will fail"; fi; }
+
+## postgres: Debian's PostgreSQL server binaries for the server tests (a throw-away cluster per test session)
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		if command -v apt-get >/dev/null 2>&1; then \
+			SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
+			echo "installing Debian's postgresql for the server tests"; \
+			$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null \
+			|| echo "could not install postgresql: the server tests will fail and say why"; \
+		else echo "no apt-get: install PostgreSQL (initdb, pg_ctl), or the server tests will fail"; fi; }
 
 ## test-fast: lint, types and the tiers without subprocesses or browsers (unit, sql, assets, wiring)
 test-fast: $(STAMP_DEV) lint typecheck
