@@ -12,7 +12,7 @@ LOCK_DEV   := requirements-dev.lock
 UV         := uv==0.13.*
 SOURCES    := $(shell find krise_pipeline -name '*.py')
 
-.PHONY: run test test-fast browser libreoffice lint typecheck pytest bench dev sample clean lock
+.PHONY: run test test-fast browser libreoffice postgres lint typecheck pytest bench dev sample clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,8 +46,8 @@ $(STAMP_PYC): $(SOURCES) | $(STAMP_RUN)
 run: $(STAMP_RUN) $(STAMP_PYC)
 	$(BIN)/krise-pipeline run
 
-## test: set up (with dev extras, the browser and LibreOffice) and run ruff, mypy and pytest
-test: $(STAMP_DEV) browser libreoffice lint typecheck pytest
+## test: set up (with dev extras, the browser, LibreOffice and PostgreSQL) and run ruff, mypy and pytest
+test: $(STAMP_DEV) browser libreoffice postgres lint typecheck pytest
 
 ## browser: Debian's Chromium for the browser tests, installed with apt-get (as root or via sudo) when missing
 browser:
@@ -68,6 +68,16 @@ libreoffice:
 			$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libreoffice-calc-nogui >/dev/null \
 			|| echo "could not install libreoffice-calc-nogui: the LibreOffice tests will fail and say why"; \
 		else echo "no apt-get: install LibreOffice (soffice on PATH), or the LibreOffice tests will fail"; fi; }
+
+## postgres: Debian's PostgreSQL server binaries for the server tests (a throw-away cluster per test session)
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		if command -v apt-get >/dev/null 2>&1; then \
+			SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
+			echo "installing Debian's postgresql for the server tests"; \
+			$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null \
+			|| echo "could not install postgresql: the server tests will fail and say why"; \
+		else echo "no apt-get: install PostgreSQL (initdb, pg_ctl), or the server tests will fail"; fi; }
 
 ## test-fast: lint, types and the tiers without subprocesses or browsers (unit, sql, assets, wiring)
 test-fast: $(STAMP_DEV) lint typecheck
