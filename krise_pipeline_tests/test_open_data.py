@@ -154,9 +154,11 @@ def test_csv_and_parquet_read_back_row_for_row(shipped_publication: Path, data_d
         assert all(_same(a, e) for a, e in zip(got, want, strict=True)), (got, want)
     back = pd.read_parquet(parquet)
     assert list(back.columns) == columns
-    assert [tuple(None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in r)
-            for r in back.astype(object).itertuples(index=False)] == \
-        [tuple(None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in r) for r in rows]
+    def missing_as_none(row: tuple) -> tuple:  # pandas' NaN and NaT for a NULL
+        return tuple(None if v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) else v for v in row)
+
+    assert [missing_as_none(r) for r in back.astype(object).itertuples(index=False)] == \
+        [missing_as_none(r) for r in rows]
 
 
 def test_csv_conventions_on_a_hand_made_table(tmp_path: Path) -> None:

@@ -71,13 +71,25 @@ def published_offer(pub: Path, year: int, item: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def open_data_years(folder: Path) -> set[int]:
-    """The years in the open data CSV files of a public/ folder (none when it has no open data)."""
-    years: set[int] = set()
-    for path in sorted((folder / "data").glob("*.csv")) if (folder / "data").is_dir() else []:
+def open_data_years(folder: Path) -> tuple[set[int], set[int]]:
+    """The years of a public/ folder's open data: (figures, label changes). Figures: every CSV file
+    but `label_changes` and the JSON-stat datasets' time dimension; label changes: the codebook's
+    changes, which go back before the first delivered year (empty sets: no open data)."""
+    figures: set[int] = set()
+    changes: set[int] = set()
+    data = folder / "data"
+    for path in sorted(data.glob("*.csv")) if data.is_dir() else []:
         with path.open(encoding="utf-8") as f:
-            years |= {int(r["year"]) for r in csv.DictReader(f) if r.get("year")}
-    return years
+            found = {int(r["year"]) for r in csv.DictReader(f) if r.get("year")}
+        if path.stem == "label_changes":
+            changes |= found
+        else:
+            figures |= found
+    for path in sorted((data / "jsonstat").glob("*.json")) if data.is_dir() else []:
+        dataset = json.loads(path.read_text(encoding="utf-8"))
+        [time] = dataset["role"]["time"]
+        figures |= {int(y) for y in dataset["dimension"][time]["category"]["index"]}
+    return figures, changes
 
 
 def assert_holds(folder: Path, years: set[int], *, not_year: int | None = None) -> None:
@@ -86,7 +98,9 @@ def assert_holds(folder: Path, years: set[int], *, not_year: int | None = None) 
         if book.name != "bistand.xlsx":
             assert years_in_sheet(book) <= years, book
     assert max(years_in_sheet(folder / "tilbud_beboere.xlsx")) == max(years)
-    assert open_data_years(folder) <= years
+    figures, changes = open_data_years(folder)
+    assert figures == years
+    assert max(changes) <= max(years)
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert f"<title>Bo- og dagtilbud {max(years)} – krisesenterstatistikken</title>" in page
     assert "UTKAST" not in page and "(utkast)" not in page
