@@ -14,10 +14,8 @@ previous public/ as it was. `released.json` in it lists the years it holds.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -176,26 +174,6 @@ class PublicResult:
         return self.years != self.before
 
 
-def _recover(target: Path) -> None:
-    """Finish or undo a swap interrupted by a crash; remove folders of a killed build."""
-    old = target.with_name(f".{target.name}.old")
-    if old.is_dir() and not target.exists():
-        os.replace(old, target)
-    elif old.is_dir():
-        shutil.rmtree(old, ignore_errors=True)
-    for stale in target.parent.glob(f".{target.name}.*.tmp"):
-        shutil.rmtree(stale, ignore_errors=True)
-
-
-def _swap(tmp: Path, target: Path) -> None:
-    old = target.with_name(f".{target.name}.old")
-    if target.exists():
-        os.replace(target, old)
-    os.replace(tmp, target)
-    with contextlib.suppress(FileNotFoundError):
-        shutil.rmtree(old)
-
-
 def write_public(publication_db: Path, warehouse_dir: Path, data_dir: Path | None = None,
                  moment: dt.datetime | None = None) -> PublicResult:
     """Rebuild `<warehouse_dir>/public/` for the years out at `moment` (default: now) and swap it in."""
@@ -204,7 +182,7 @@ def write_public(publication_db: Path, warehouse_dir: Path, data_dir: Path | Non
     moment = moment or releases.now()
     target = public_dir(warehouse_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
-    _recover(target)
+    publish.recover_folder(target)
     known = schedule(publication_db)
     years = years_out(known, moment)
     result = PublicResult(years, released_years(target) if target.is_dir() else None,
@@ -213,7 +191,7 @@ def write_public(publication_db: Path, warehouse_dir: Path, data_dir: Path | Non
         if y.year in years and y.publish_at is not None and (result.before is None or y.year not in result.before):
             result.notices.append(f"{y.year} goes out now: its publishing time {y.local_time} "
                                   f"({releases.TIME_ZONE_NAME}) has passed.")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    tmp = publish.new_folder(target)
     try:
         if years:
             with tempfile.TemporaryDirectory(dir=target.parent, prefix=".public-publication.") as scratch:
@@ -224,7 +202,7 @@ def write_public(publication_db: Path, warehouse_dir: Path, data_dir: Path | Non
             result.files = 1
         (tmp / RELEASED_FILE).write_text(json.dumps({"years": years}) + "\n", encoding="utf-8")
         publish.make_public(tmp)
-        _swap(tmp, target)
+        publish.replace_folder(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

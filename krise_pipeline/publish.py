@@ -9,7 +9,11 @@ The file is written in storage format `STORAGE_VERSION`, so that DuckDB 1.4 and 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import errno
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -80,6 +84,60 @@ def remove_stale_temporaries(warehouse_dir: Path) -> None:
     for p in warehouse_dir.glob(f"{TMP_PREFIX}*"):
         with contextlib.suppress(FileNotFoundError):
             p.unlink()
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    name = ctypes.util.find_library("c")
+    renameat2 = getattr(ctypes.CDLL(name, use_errno=True), "renameat2", None) if name else None
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def new_folder(target: Path) -> Path:
+    """An empty folder beside `target` to build its next version in (`.<name>.<pid>.new`)."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.new")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def replace_folder(new: Path, target: Path) -> None:
+    """Put the folder `new` in place of `target` as a whole and remove the previous one.
+
+    Where the system can, the two are exchanged in one rename: a reader sees the previous folder
+    or the new one. Elsewhere the previous folder is moved aside first; a kill between the two
+    renames leaves it as `.<name>.<pid>.old`, which `recover_folder` puts back."""
+    if not target.exists():
+        os.replace(new, target)
+        return
+    if _exchange(new, target):
+        shutil.rmtree(new)  # now the previous folder
+        return
+    old = target.with_name(f".{target.name}.{os.getpid()}.old")
+    os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old)
+
+
+def recover_folder(target: Path) -> None:
+    """After a killed run: a previous `target` moved aside comes back if there is none, and the
+    folders of an unfinished build go."""
+    for p in sorted(target.parent.glob(f".{target.name}.*")):
+        if p.name.endswith(".old") and not target.exists():
+            os.replace(p, target)
+        elif p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
 
 
 def publish(

@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from krise_pipeline import contract, exports, steps
+from krise_pipeline import contract, exports, publish, steps
 from krise_pipeline.exports import opendata
 
 pytestmark = pytest.mark.e2e
@@ -378,12 +378,12 @@ def test_a_folder_moved_aside_by_a_killed_swap_comes_back(tmp_path: Path) -> Non
     (tmp_path / ".data.123.old").mkdir()
     (tmp_path / ".data.123.old" / "x.csv").write_text("a\n1\n")
     (tmp_path / ".data.456.new").mkdir()
-    opendata.recover(tmp_path)
+    publish.recover_folder(tmp_path / "data")
     assert (tmp_path / "data" / "x.csv").read_text() == "a\n1\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
 
 
-def test_swap_in_replaces_the_folder_as_a_whole(tmp_path: Path) -> None:
+def test_replace_folder_replaces_the_folder_as_a_whole(tmp_path: Path) -> None:
     old, new = tmp_path / "data", tmp_path / ".data.1.new"
     old.mkdir()
     (old / "a.csv").write_text("old")
@@ -391,7 +391,7 @@ def test_swap_in_replaces_the_folder_as_a_whole(tmp_path: Path) -> None:
     new.mkdir()
     (new / "a.csv").write_text("new")
     with open(old / "a.csv") as held:  # a reader holding the previous file keeps reading it
-        opendata.swap_in(new, old)
+        publish.replace_folder(new, old)
         assert held.read() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
     assert (old / "a.csv").read_text() == "new" and not (old / "gone.csv").exists()

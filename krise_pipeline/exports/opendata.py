@@ -14,11 +14,7 @@ plain values and return plain dicts, so they can be tested on hand-made inputs.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
-import errno
 import json
-import os
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,12 +24,11 @@ from typing import Any
 
 import duckdb
 
+from krise_pipeline import publish
+
 DATA_DIR = "data"
 JSONSTAT_DIR = "jsonstat"
 DATAPACKAGE_FILE = "datapackage.json"
-# .data.<pid>.new (being built; not `.*.tmp`, which the exports step removes as files) and
-# .data.<pid>.old (the previous folder, being removed)
-TMP_PREFIX = ".data."
 
 LICENSE = {"name": "NLOD-2.0", "path": "https://data.norge.no/nlod/no/2.0",
            "title": "Norsk lisens for offentlige data (NLOD) 2.0"}
@@ -403,52 +398,6 @@ def _write_json(path: Path, data: Any, *, compact: bool = False) -> None:
         raise OpenDataError(f"cannot write {path}: {e}") from e
 
 
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
-    libc = ctypes.CDLL(name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is None:
-        return False
-    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
-        return False
-    raise OSError(err, os.strerror(err), str(b))
-
-
-def swap_in(new: Path, target: Path) -> None:
-    """Put the folder `new` in place of `target`, removing the previous one."""
-    if not target.exists():
-        os.replace(new, target)
-        return
-    if _exchange(new, target):
-        shutil.rmtree(new)  # now the previous folder
-        return
-    old = target.with_name(f"{TMP_PREFIX}{os.getpid()}.old")
-    os.replace(target, old)  # a kill between the two renames leaves `old`; `recover` puts it back
-    os.replace(new, target)
-    shutil.rmtree(old)
-
-
-def recover(exports_dir: Path) -> None:
-    """Clean up after a killed run: the folder being built goes, a previous folder moved aside
-    comes back if there is no current one."""
-    target = exports_dir / DATA_DIR
-    for p in sorted(exports_dir.glob(f"{TMP_PREFIX}*")):
-        if p.name.endswith(".old") and not target.exists():
-            os.replace(p, target)
-        else:
-            shutil.rmtree(p, ignore_errors=True)
-
-
 def write_open_data(publication_db: Path, exports_dir: Path, *, title: str, source: str, footnote: Any,
                     make_public: Any = None, updated: datetime | None = None) -> list[Path]:
     """Write `<exports_dir>/data/` from publication.duckdb as a whole; return the files written.
@@ -456,13 +405,14 @@ def write_open_data(publication_db: Path, exports_dir: Path, *, title: str, sour
     `updated` (UTC) is the build time: by default the publication's (`releases.built_at`).
     `footnote(year, question, item, old_label, new_label)` words a label change as published;
     `make_public(folder)` sets the new folder's permissions before it is swapped in."""
+    target = exports_dir / DATA_DIR
     exports_dir.mkdir(parents=True, exist_ok=True)
-    recover(exports_dir)
-    tmp = exports_dir / f"{TMP_PREFIX}{os.getpid()}.new"
+    publish.recover_folder(target)
     try:
-        (tmp / JSONSTAT_DIR).mkdir(parents=True)
+        tmp = publish.new_folder(target)
+        (tmp / JSONSTAT_DIR).mkdir()
     except OSError as e:
-        raise OpenDataError(f"cannot write {tmp}: {e}") from e
+        raise OpenDataError(f"cannot write {exports_dir}: {e}") from e
     written: list[str] = []
     try:
         with duckdb.connect(str(publication_db), read_only=True) as con:
@@ -487,9 +437,8 @@ def write_open_data(publication_db: Path, exports_dir: Path, *, title: str, sour
             written.append(f"{JSONSTAT_DIR}/{name}.json")
         if make_public is not None:
             make_public(tmp)
-        target = exports_dir / DATA_DIR
         try:
-            swap_in(tmp, target)
+            publish.replace_folder(tmp, target)
         except OSError as e:
             raise OpenDataError(f"cannot replace {target}: {e}") from e
     except BaseException:
