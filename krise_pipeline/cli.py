@@ -133,15 +133,18 @@ def _waiting(settings: KriseSettings, out: IO[str]) -> None:
 def _where(settings: KriseSettings, out: IO[str]) -> None:
     from krise_pipeline import public
 
-    print(f"  publication (downstream tools read this): {settings.publication_db}", file=out)
+    places: list[tuple[str, object]] = [("publication (downstream tools read this):", settings.publication_db)]
     if settings.exports_dir.is_dir():
-        print(f"  Excel downloads, charts and preview:      {settings.exports_dir}", file=out)
+        places.append(("Excel downloads, charts and preview:", settings.exports_dir))
     held = public.released_years(public.public_dir(settings.warehouse_path))
     if held is not None:
-        label = f"public files ({', '.join(map(str, held)) or 'no year out yet'}):"
-        print(f"  {label:<41} {public.public_dir(settings.warehouse_path)}", file=out)
-    print(f"  restricted working warehouse:              {settings.warehouse_db}", file=out)
-    print(f"  runs recorded in the Dagster instance:     {project_instance.home_dir()}", file=out)
+        places.append((f"public files ({', '.join(map(str, held)) or 'no year out yet'}):",
+                       public.public_dir(settings.warehouse_path)))
+    places.append(("restricted working warehouse:", settings.warehouse_db))
+    places.append(("runs recorded in the Dagster instance:", project_instance.home_dir()))
+    width = max(len(label) for label, _ in places)
+    for label, path in places:
+        print(f"  {label:<{width}} {path}", file=out)
 
 
 def _publish(args: argparse.Namespace, settings: KriseSettings, out: IO[str], err: IO[str]) -> int:
