@@ -298,7 +298,7 @@ def insert_checked(con: duckdb.DuckDBPyConnection, year_dir: Path, spec: RecordF
     """Check a clean file and insert its typed rows into `target`; False at the first problem of
     any kind.
 
-    DuckDB reads the file into `<target's schema>._read_<table>` (a line it cannot parse stops the
+    DuckDB reads the file into the temporary table `_read_<table>` (a line it cannot parse stops the
     read; the rows read are counted against the file's lines), the file's model validates that
     table (stopping at the first failed check), and the typed rows are inserted from it. The
     caller holds the open transaction and rolls it back on False; nothing is logged:
@@ -311,10 +311,10 @@ def insert_checked(con: duckdb.DuckDBPyConnection, year_dir: Path, spec: RecordF
     if source is None:
         return False
     schema, table = target.split(".")
-    read = f"{schema}.{spec.read_table}"
+    read = f"temp.main.{spec.read_table}"  # in memory (spilled to disk beyond DuckDB's limit): not written twice
     select = ", ".join(f'"{c}"' for c in spec.columns)
     try:
-        written = con.execute(f"CREATE OR REPLACE TABLE {read} AS SELECT {select} FROM "
+        written = con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.read_table} AS SELECT {select} FROM "
                               f"{reading.read_csv_sql(source, None)}").fetchall()
     except duckdb.Error:
         return False
