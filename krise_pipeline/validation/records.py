@@ -109,7 +109,7 @@ class Loaded:
 
     spec: RecordFile
     file: str  # as delivered
-    rows: str  # the table DuckDB read the file into, or (a file without problems) a read_csv(...)
+    rows: str  # the table DuckDB read the file into
     lines: LineMap | None = None  # for a table: row number -> delivered line
 
     @property
