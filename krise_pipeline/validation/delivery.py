@@ -112,8 +112,9 @@ def load_deliveries(con: duckdb.DuckDBPyConnection, deliveries: Sequence[tuple[P
     returns). Returns each year's report; validated.* is unchanged unless every report is empty.
 
     Deliveries without problems are read once: each CSV file is read into a table, validated by its
-    pandera model and its typed rows inserted from that table (`records.insert_checked`). At the first problem the transaction is rolled back and
-    `check_delivery` locates every problem of every year in scratch schemas.
+    pandera model and its typed rows inserted from that table (`records.insert_checked`). At the
+    first problem the transaction is rolled back and `check_delivery` locates every problem of every
+    year in scratch schemas.
     """
     sqlfiles.create_validated_tables(con, "validated")
     surveys: list[tuple[Path, int, survey.Survey]] = []
