@@ -107,7 +107,8 @@ _RECORD_HELP = "0/1 help given; NULL exactly when reservert"
 _VALIDATED_BUILD = Step("validation.load_delivery")
 _VALIDATED_DEPS = ("raw.delivery_files",)
 _VALIDATED_KINDS = ("pandera",)
-_VALIDATED_NOTES = "Checked per file (pandera, SQL per rule) and across files before anything is written."
+_VALIDATED_NOTES = ("Checked per file and across files by pandera models (the stays and visits inside DuckDB) "
+                    "before anything is written.")
 
 
 def _validated(name: str, grain: str, description: str, columns: tuple[Column, ...]) -> Table:

@@ -22,7 +22,7 @@ TIERS = ("unit", "sql", "assets", "wiring", "e2e", "browser", "backtest")
 MODULE_TIERS = {
     "test_ledger": "unit", "test_suppression": "unit", "test_exports_rules": "unit", "test_reading": "unit",
     "test_validation": "unit", "test_exports": "unit", "test_vocabulary": "unit", "test_sample": "unit",
-    "test_editorial": "unit", "test_calibration": "unit", "test_survey_screen": "unit",
+    "test_editorial": "unit", "test_calibration": "unit", "test_models": "unit",
     "test_quality": "sql", "test_warehouse": "sql",
     "test_wiring": "wiring",
     "test_pipeline": "e2e", "test_releases": "e2e", "test_release_ledger": "e2e", "test_restricted": "e2e",

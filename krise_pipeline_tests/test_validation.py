@@ -30,8 +30,8 @@ from krise_pipeline.validation import (
     load_deliveries,
     load_delivery,
     messages,
+    record_models,
     report,
-    rules,
     summarise,
     validate_delivery,
 )
@@ -871,10 +871,11 @@ def test_every_rule_has_one_name_and_sentence_whatever_the_order(tmp_path: Path)
     files = [ADULTS, CHILDREN, VISITS]
 
     def described(order: list[str]) -> dict[str, list[tuple[str, str, str, str, str]]]:
-        built = {file: rules.file_rules(file, YEAR) for file in order}
-        return {file: sorted((r.rule, r.column, messages.message(file, r.rule, r.column, YEAR),
-                              report.RULE_NAMES[r.rule], report.sentence(file, r.rule, r.column, YEAR))
-                             for r in rs) for file, rs in built.items()}
+        built = {file: [record_models.split_name(c.name) for c in record_models.MODELS[file].to_schema().checks]
+                 for file in order}
+        return {file: sorted((rule, column, messages.message(file, rule, column, YEAR, 2),
+                              report.RULE_NAMES[rule], report.sentence(file, rule, column, YEAR))
+                             for rule, column in rs) for file, rs in built.items()}
 
     forward, backward = described(files), described(list(reversed(files)))
     assert forward == backward

@@ -1,8 +1,8 @@
 """Reading and validation of one year's delivery (contract section 1).
 
-`check_delivery` checks the four files of a year folder against the contract (a pandera model for
-the survey sheet; DuckDB reads the CSV files and SQL runs their rules, over each file and across
-files), reports every problem with the supplier's file, row or cell, column, rule and value, sums
+`check_delivery` checks the four files of a year folder against the contract (one pandera model per
+file: the survey sheet's in pandas, the CSV files' inside DuckDB on the tables DuckDB read, with
+the rules across files), reports every problem with the supplier's file, row or cell, column, rule and value, sums
 them up per file and rule (count and line range), and fills the typed tables of a schema.
 `format_report` is the text shown to people; `summarise` counts by file and rule.
 """

@@ -70,17 +70,16 @@ def check_delivery(year_dir: Path, con: duckdb.DuckDBPyConnection, schema: str =
     for table in sqlfiles.VALIDATED_TABLES:
         con.execute(f"DELETE FROM {schema}.{table} WHERE year = ?", [year])
     read = survey.read_survey(year_dir, year, log)
-    centres = None
-    if read is not None and "senter_id" in read.columns:
-        centres = f"{schema}.{records.CENTRES_TABLE}"
-        con.execute(f"CREATE OR REPLACE TABLE {centres} (senter_id VARCHAR)")
-        _insert(con, centres, _centre_ids(read))
+    _centres(con, read if read is not None and "senter_id" in read.columns else None)
     by_name = {spec.name: spec for spec in records.RECORD_FILES}
     loaded: list[records.Loaded] = []
-    for name in _ORDER:
-        done = records.read_records(year_dir, schema, by_name[name], con, log, year, centres)
-        if done is not None:
-            loaded.append(done)
+    try:
+        for name in _ORDER:
+            done = records.read_records(year_dir, schema, by_name[name], con, log, year)
+            if done is not None:
+                loaded.append(done)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS temp.main.{records.CENTRES_TABLE}")
     if not log and read is not None:
         for done in loaded:
             records.create_typed_view(con, schema, done, year)
@@ -90,8 +89,12 @@ def check_delivery(year_dir: Path, con: duckdb.DuckDBPyConnection, schema: str =
     return log.report()
 
 
-def _centre_ids(read: survey.Survey) -> survey.Columns:
-    return {"senter_id": np.array([str(v) for v in read.columns["senter_id"]], dtype=object)}
+def _centres(con: duckdb.DuckDBPyConnection, read: survey.Survey | None) -> None:
+    """The temporary table of the survey's centres that the record models compare senter_id with;
+    one NULL (not known) when the survey's centres could not be read."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {records.CENTRES_TABLE} (senter_id VARCHAR)")
+    ids = [None] if read is None else [str(v) for v in read.columns["senter_id"]]
+    _insert(con, f"temp.main.{records.CENTRES_TABLE}", {"senter_id": np.array(ids, dtype=object)})
 
 
 def staging_schema(year: int) -> str:
@@ -108,9 +111,10 @@ def load_deliveries(con: duckdb.DuckDBPyConnection, deliveries: Sequence[tuple[P
     replace those years' rows of validated.* in one transaction (checkpointed and on disk when this
     returns). Returns each year's report; validated.* is unchanged unless every report is empty.
 
-    Deliveries without problems are read once: each CSV file is checked while DuckDB writes its
-    typed rows (`records.insert_checked`). At the first problem the transaction is rolled back and
-    `check_delivery` locates every problem of every year in scratch schemas.
+    Deliveries without problems are read once: each CSV file is read into a table, validated by its
+    pandera model and its typed rows inserted from that table (`records.insert_checked`). At the
+    first problem the transaction is rolled back and `check_delivery` locates every problem of every
+    year in scratch schemas.
     """
     sqlfiles.create_validated_tables(con, "validated")
     surveys: list[tuple[Path, int, survey.Survey]] = []
@@ -156,12 +160,10 @@ def _copy_from(schema: str, table: str) -> str:
 def _insert_year(con: duckdb.DuckDBPyConnection, year_dir: Path, year: int, read: survey.Survey) -> bool:
     """Replace the year's validated rows with the delivery's, every file checked on the way; False
     at the first problem (the caller's transaction is then rolled back)."""
-    centres = f"temp.main.{records.CENTRES_TABLE}"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {records.CENTRES_TABLE} (senter_id VARCHAR)")
-    _insert(con, centres, _centre_ids(read))
+    _centres(con, read)
     specs = {spec.name: spec for spec in records.RECORD_FILES}
     _replace_year(con, year, lambda table: None)
-    if not all(records.insert_checked(con, year_dir, specs[name], year, centres, f"validated.{specs[name].table}")
+    if not all(records.insert_checked(con, year_dir, specs[name], year, f"validated.{specs[name].table}")
                for name in _ORDER):
         return False
     centre_rows, answers = survey.typed_tables(read, year)

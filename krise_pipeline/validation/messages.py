@@ -23,9 +23,16 @@ def _offer_text(column: str) -> str:
             f"for {who} cannot answer for it")
 
 
-def message(file: str, rule: str, column: str, year: int) -> str:
-    """The sentence explaining a rule broken in one cell."""
+def message(file: str, rule: str, column: str, year: int, first_line: int | None = None) -> str:
+    """The sentence explaining a rule broken in one cell (`first_line`: for a repeat in a CSV file,
+    the line of the first row with the same key)."""
     child = file.startswith(contract.CHILD_FILE)
+    if rule == "unique" and column != "senter_id":
+        return f"{column} must be unique in the year; the same {column} is already on line {first_line}"
+    if rule == "first_flag":
+        flag = FIRST_FLAGS[1] if file.startswith(contract.VISIT_FILE) else FIRST_FLAGS[0]
+        return (f"this {column} already has {flag} = 1 on line {first_line}; "
+                "a person has at most one such row in a year")
     if rule == "required":
         if column in HELP_COLUMNS:
             return f"{column} must be 0 or 1 when reservert is 0 or empty"
@@ -67,6 +74,8 @@ def message(file: str, rule: str, column: str, year: int) -> str:
         return f"dato is not in {year}"
     if rule == "no_offer":
         return _offer_text(column)
+    if rule == "unknown_centre":
+        return f"senter_id is not in {contract.SURVEY_FILE} for {year}"
     return f"{column} breaks rule {rule}"
 
 

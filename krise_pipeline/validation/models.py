@@ -1,10 +1,8 @@
 """Row-level rules of the centre survey as a pandera model (contract section 1.1).
 
 The survey sheet is small, so it is checked in pandas: a frame holds the sheet's text as
-delivered, one text column per contract column, indexed by the sheet row (`text_frame`). A sheet
-that `survey_screen.clean` proves clean never gets here: this module, and with it pandas and
-pandera, is imported for a survey with a problem. (The stays and visits are checked by SQL where
-DuckDB read them: see `rules` and `records`.)
+delivered, one text column per contract column, indexed by the sheet row (`text_frame`). (The
+stays and visits are checked by their pandera models inside DuckDB: see `record_models`.)
 
 Every check is named after its rule: "<rule>" for a check of one column, "<rule>/<column>" for a
 check of one column that needs other columns of the row, and "<rule>" for a check that returns
@@ -13,6 +11,7 @@ one result per cell.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -25,9 +24,12 @@ from pandera.typing import Series
 
 from krise_pipeline import contract
 from krise_pipeline.validation.problems import MAX_LISTED
-from krise_pipeline.validation.survey_screen import BOTILBUD_VALUES, FLAG_VALUES, KOMMUNE_NR, SENTER_ID
 
 N_FAILURE_CASES: Final = MAX_LISTED + 1
+FLAG_VALUES: Final = ("0", "1", "")
+SENTER_ID: Final = re.compile(r"KS[0-9]{3}")
+KOMMUNE_NR: Final = re.compile(r"[0-9]{4}")
+BOTILBUD_VALUES: Final = (*contract.BOTILBUD_MENN_TYPES, "")
 
 
 # --- vectorised helpers ------------------------------------------------------------------------

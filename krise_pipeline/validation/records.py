@@ -1,16 +1,16 @@
-"""The stays and visits (contract 1.2-1.5): read by DuckDB, checked by SQL where they lie.
+"""The stays and visits (contract 1.2-1.5): read by DuckDB, checked by their pandera models where
+they lie (`record_models`, pandera's Ibis backend on the DuckDB table).
 
-For the warehouse, `insert_checked` reads a clean file once: `reading.quick_scan` checks its header
-and counts its lines, then DuckDB writes its typed rows into `validated.<table>` while every row
-rule guards the insert, and the rows written are counted and checked for repeats (the caller's
-transaction is rolled back at the first problem). To find and locate problems (`validate`, or
-after that rollback), each file is checked by `reading.scan_csv`, then one query over DuckDB's
-read of the file (every column as delivered text)
-counts the lines DuckDB cannot parse (its rejects) and the rows breaking each rule, storing
-nothing; a file without problems becomes the typed view `<schema>.<table>` over that read. A file
-with problems is read into the table `<schema>._read_<table>`, where every problem is located: a
-row's line number comes from the read order (row i is the i-th line that was neither rejected by
-DuckDB nor left out by the scan).
+For the warehouse, `insert_checked` reads a clean file once into a table: `reading.quick_scan`
+checks its header and counts its lines, DuckDB reads the rows (a line it cannot parse stops the
+read), the file's model validates the table, and the typed rows are inserted into
+`validated.<table>` from it (the caller's transaction is rolled back at the first problem). To find
+and locate problems (`validate`, or after that rollback), each file is checked by
+`reading.scan_csv`, then DuckDB reads it into the table `<schema>._read_<table>` (every column as
+delivered text), keeping the lines it cannot parse in its rejects table, and the model validates
+that table; a row's line number comes from the read order (row i is the i-th line that was neither
+rejected by DuckDB nor left out by the scan). A file without problems becomes the typed view
+`<schema>.<table>` over its table.
 """
 
 from __future__ import annotations
@@ -19,16 +19,19 @@ import bisect
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
 import duckdb
 
 from krise_pipeline import contract, reading
 from krise_pipeline.validation import messages
 from krise_pipeline.validation.problems import MAX_LISTED, Problem, ProblemLog, shown_value
-from krise_pipeline.validation.rules import Rule, file_rules, text, unknown_centre
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 CENTRES_TABLE: Final = "_centres"
+"""The temporary table of the year's survey centres (`record_models.CENTRES_TABLE`)."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ class Loaded:
 
     spec: RecordFile
     file: str  # as delivered
-    rows: str  # the table DuckDB read the file into, or (a file without problems) a read_csv(...)
+    rows: str  # the table DuckDB read the file into
     lines: LineMap | None = None  # for a table: row number -> delivered line
 
     @property
@@ -115,13 +118,10 @@ class Loaded:
 
 
 def read_records(year_dir: Path, schema: str, spec: RecordFile, con: duckdb.DuckDBPyConnection,
-                 log: ProblemLog, year: int | None = None, centres: str | None = None) -> Loaded | None:
-    """Read and check one CSV file; None if it could not be read at all.
-
-    A file DuckDB can read as delivered is first checked in one pass without storing anything.
-    Only when that finds a problem (or the scan had to clean the file, or no `year` is given: read
-    only, no rules) is the file read into `<schema>._read_<table>` and every problem located.
-    """
+                 log: ProblemLog, year: int | None = None) -> Loaded | None:
+    """Read one CSV file into `<schema>._read_<table>` and (a `year` given) check it with its model;
+    None if it could not be read at all. The centres of the year's survey are in the temporary
+    table CENTRES_TABLE (none: the survey could not be read, and no senter_id is compared)."""
     file = spec.name
     try:
         located = reading.locate(year_dir, spec.name)
@@ -131,9 +131,6 @@ def read_records(year_dir: Path, schema: str, spec: RecordFile, con: duckdb.Duck
             for issue in source.issues:
                 log.add(messages.problem_from_issue(file, issue))
             rejects = f"_rejects_{spec.table}"
-            if year is not None and source.kept is None and not _any_failure(con, source, spec, year, centres,
-                                                                               rejects):
-                return Loaded(spec, file, reading.read_csv_sql(source, None))
             table = f"{schema}.{spec.read_table}"
             select = ", ".join(f'"{c}"' for c in spec.columns)
             _drop_rejects(con, rejects)
@@ -150,40 +147,12 @@ def read_records(year_dir: Path, schema: str, spec: RecordFile, con: duckdb.Duck
         return None
     loaded = Loaded(spec, file, table, LineMap(source, rejected))
     if year is not None:
-        check_records(con, loaded, year, centres, log)
+        check_records(con, loaded, year, log)
     return loaded
 
 
 def _drop_rejects(con: duckdb.DuckDBPyConnection, rejects: str) -> None:
     con.execute(f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS {rejects}_scan")
-
-
-def _rules(spec: RecordFile, year: int, centres: str | None) -> list[Rule]:
-    checks = list(file_rules(spec.name, year))
-    if centres is not None:
-        checks.append(unknown_centre(centres))
-    return checks
-
-
-def _any_failure(con: duckdb.DuckDBPyConnection, source: reading.CsvFile, spec: RecordFile, year: int,
-                 centres: str | None, rejects: str) -> bool:
-    """One pass over the file as DuckDB reads it: does any line or rule fail? Nothing is stored."""
-    _drop_rejects(con, rejects)
-    parts = ["count(*)"]
-    parts += [f"count(*) FILTER (WHERE {r.fails})" for r in _rules(spec, year, centres)]
-    key, person, flag = spec.record_id, spec.person, spec.first_flag
-    parts += [
-        f"count(\"{key}\") FILTER (WHERE \"{key}\" <> '') - "
-        f"count(DISTINCT \"{key}\") FILTER (WHERE \"{key}\" <> '')",
-        f"count(\"{person}\") FILTER (WHERE \"{flag}\" = '1' AND \"{person}\" <> '') - "
-        f"count(DISTINCT \"{person}\") FILTER (WHERE \"{flag}\" = '1' AND \"{person}\" <> '')",
-    ]
-    # DuckDB skips the lines it cannot parse; it does not always store them in this query's rejects
-    # table, so a line count short of the scan's says that some line is bad
-    row = con.execute(f"SELECT {', '.join(parts)} FROM {reading.read_csv_sql(source, rejects)}").fetchone()
-    _drop_rejects(con, rejects)
-    assert row is not None
-    return int(row[0]) != source.data_lines or any(int(v or 0) for v in row[1:])
 
 
 def _count_rejects(con: duckdb.DuckDBPyConnection, rejects: str) -> int:
@@ -221,83 +190,94 @@ def _log_rejects(con: duckdb.DuckDBPyConnection, rejects: str, source: reading.C
     return [int(r[0]) for r in rows]
 
 
-def check_records(con: duckdb.DuckDBPyConnection, loaded: Loaded, year: int, centres: str | None,
-                  log: ProblemLog) -> None:
-    """Every rule of a file read into a table: the row rules and the unknown centres in one pass,
-    then the sets."""
-    _run_row_rules(con, loaded, _rules(loaded.spec, year, centres), year, log)
-    _run_set_rules(con, loaded, year, log)
+def _model_table(con: duckdb.DuckDBPyConnection, table: str, year: int) -> ir.Table:
+    """The rows of `table` as the models see them: read_row (the rowid), year, the delivered text."""
+    from krise_pipeline.validation import record_models
+
+    view = f"{table.split('.')[1]}_checked"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT rowid AS {record_models.ROW}, "
+                f"{int(year)}::BIGINT AS {record_models.YEAR}, * FROM {table}")
+    return _ibis(con).table(view, database=("temp", "main"))
 
 
-def _run_row_rules(con: duckdb.DuckDBPyConnection, loaded: Loaded, checks: list[Rule], year: int,
-                   log: ProblemLog) -> None:
-    aggregates = ", ".join(
-        f"count(*) FILTER (WHERE {r.fails}), min(rowid) FILTER (WHERE {r.fails}), "
-        f"max(rowid) FILTER (WHERE {r.fails})" for r in checks
-    )
-    row = con.execute(f"SELECT {aggregates} FROM {loaded.table}").fetchone()
-    assert row is not None and loaded.lines is not None
-    lines = loaded.lines
-    for i, rule in enumerate(checks):
-        count, first, last = row[3 * i], row[3 * i + 1], row[3 * i + 2]
-        if not count:
-            continue
-        sentence = messages.message(loaded.spec.name, rule.rule, rule.column, year)
-        if rule.rule == "unknown_centre":
-            sentence = f"senter_id is not in {contract.SURVEY_FILE} for {year}"
-        listed = con.execute(
-            f"SELECT rowid, {text(rule.column)} FROM {loaded.table} WHERE {rule.fails} "
-            f"ORDER BY rowid LIMIT {MAX_LISTED}"
-        ).fetchall()
-        for rowid, value in listed:
-            log.add(Problem(loaded.file, f"line {lines.line(int(rowid))}", rule.column, rule.rule,
-                            shown_value(value), sentence))
-        log.add_unlisted(loaded.file, rule.column, rule.rule, int(count) - len(listed))
-        log.add_range(loaded.file, rule.column, rule.rule, lines.line(int(first)), lines.line(int(last)))
+def _ibis(con: duckdb.DuckDBPyConnection) -> Any:
+    import ibis
+
+    return ibis.duckdb.from_connection(con)
 
 
-def _run_set_rules(con: duckdb.DuckDBPyConnection, loaded: Loaded, year: int, log: ProblemLog) -> None:
-    """Unique record ids and one first-stay (first-visit) flag per person in the year."""
-    spec, table = loaded.spec, loaded.table
-    key, person, flag = spec.record_id, spec.person, spec.first_flag
-    row = con.execute(f"""
-        SELECT count("{key}") FILTER (WHERE "{key}" <> '') - count(DISTINCT "{key}") FILTER (WHERE "{key}" <> ''),
-               count("{person}") FILTER (WHERE "{flag}" = '1' AND "{person}" <> '')
-               - count(DISTINCT "{person}") FILTER (WHERE "{flag}" = '1' AND "{person}" <> '')
-        FROM {table}""").fetchone()
-    assert row is not None
-    repeated_ids, repeated_flags = int(row[0] or 0), int(row[1] or 0)
-    if repeated_ids:
-        _log_repeats(con, loaded, key, "unique", f"""
-            WITH twice AS (SELECT "{key}" AS id, min(rowid) AS first_row FROM {table}
-                           WHERE "{key}" <> '' GROUP BY "{key}" HAVING count(*) > 1)
-            SELECT t.rowid AS r, t."{key}", twice.first_row FROM {table} t JOIN twice ON t."{key}" = twice.id
-            WHERE t.rowid > twice.first_row""",
-            f"{key} must be unique in the year; the same {key} is already on line {{}}", log)
-    if repeated_flags:
-        _log_repeats(con, loaded, person, "first_flag", f"""
-            WITH twice AS (SELECT "{person}" AS id, min(rowid) AS first_row FROM {table}
-                           WHERE "{flag}" = '1' AND "{person}" <> '' GROUP BY "{person}" HAVING count(*) > 1)
-            SELECT t.rowid AS r, t."{person}", twice.first_row FROM {table} t JOIN twice ON t."{person}" = twice.id
-            WHERE t."{flag}" = '1' AND t.rowid > twice.first_row""",
-            f"this {person} already has {flag} = 1 on line {{}}; a person has at most one such row in a year",
-            log)
+def _failures(con: duckdb.DuckDBPyConnection, spec: RecordFile, table: str, year: int,
+              lazy: bool) -> tuple[ir.Table, list[tuple[str, str, ir.BooleanValue]]]:
+    """Validate the read rows with the file's model: (rule, column, rows keeping it) of each failed
+    check, in the model's order; `lazy=False` stops at the first."""
+    from pandera.errors import SchemaError, SchemaErrorReason, SchemaErrors
+
+    from krise_pipeline.validation import record_models
+
+    model = record_models.MODELS[spec.name]
+    rows = _model_table(con, table, year)
+    try:
+        model.validate(rows, lazy=lazy)
+    except (SchemaErrors, SchemaError) as exc:
+        errors = exc.schema_errors if isinstance(exc, SchemaErrors) else [exc]
+        failed = []
+        for error in errors:
+            if error.reason_code != SchemaErrorReason.DATAFRAME_CHECK or error.check is None:
+                raise RuntimeError(f"{model.__name__}: {error}") from None
+            rule, column = record_models.split_name(str(error.check.name))
+            failed.append((rule, column, error.check_output))
+        order = {record_models.split_name(str(c.name)): i for i, c in enumerate(model.to_schema().checks)}
+        return rows, sorted(failed, key=lambda f: order[(f[0], f[1])])
+    return rows, []
 
 
-def _log_repeats(con: duckdb.DuckDBPyConnection, loaded: Loaded, column: str, rule: str, query: str,
-                 message: str, log: ProblemLog) -> None:
-    rows = con.execute(
-        f"SELECT *, count(*) OVER () AS total, min(r) OVER () AS lo, max(r) OVER () AS hi "
-        f"FROM ({query}) ORDER BY r LIMIT {MAX_LISTED}"
-    ).fetchall()
+def _sql(expr: Any) -> str:
+    import ibis
+
+    return str(ibis.to_sql(expr, dialect="duckdb"))
+
+
+def check_records(con: duckdb.DuckDBPyConnection, loaded: Loaded, year: int, log: ProblemLog) -> None:
+    """Every rule of a file read into a table: each failed check's rows are located and reported
+    (the first MAX_LISTED in line order, the rest counted, the line range of all)."""
+    from krise_pipeline.validation import record_models
+
+    rows, failed = _failures(con, loaded.spec, loaded.table, year, lazy=True)
     lines = loaded.lines
     assert lines is not None
-    for rowid, value, first_row, *_ in rows:
-        log.add(Problem(loaded.file, f"line {lines.line(int(rowid))}", column, rule, shown_value(value),
-                        message.format(lines.line(int(first_row)))))
-    total, lo, hi = int(rows[0][3]), int(rows[0][4]), int(rows[0][5])
-    log.add_unlisted(loaded.file, column, rule, total - len(rows))
-    log.add_range(loaded.file, column, rule, lines.line(lo), lines.line(hi))
+    row = record_models.ROW
+    for rule, column, keeps in failed:
+        broken = rows.filter(~keeps)
+        count, first, last = con.execute(_sql(broken.aggregate(
+            n=broken.count(), lo=broken[row].min(), hi=broken[row].max()))).fetchall()[0]
+        if not count:
+            continue
+        listed = con.execute(_sql(broken.order_by(row).select(row, column).limit(MAX_LISTED))).fetchall()
+        firsts = _first_lines(con, loaded, rows, rule, column, [v for _, v in listed])
+        for rowid, value in listed:
+            sentence = messages.message(loaded.spec.name, rule, column, year, firsts.get(value))
+            log.add(Problem(loaded.file, f"line {lines.line(int(rowid))}", column, rule, shown_value(value),
+                            sentence))
+        log.add_unlisted(loaded.file, column, rule, int(count) - len(listed))
+        log.add_range(loaded.file, column, rule, lines.line(int(first)), lines.line(int(last)))
+
+
+def _first_lines(con: duckdb.DuckDBPyConnection, loaded: Loaded, rows: ir.Table, rule: str, column: str,
+                 values: list[Any]) -> dict[Any, int]:
+    """For a repeat rule: the line of the first row of each listed key."""
+    from krise_pipeline.validation import record_models
+
+    spec = loaded.spec
+    if rule == "unique":
+        members = record_models.unique_members(spec.record_id)
+    elif rule == "first_flag":
+        members = record_models.flag_members(spec.person, spec.first_flag)
+    else:
+        return {}
+    twice = record_models.repeats(rows, column, members)
+    found = con.execute(_sql(twice.filter(twice[column].isin(values)).select(column, "first_row"))).fetchall()
+    assert loaded.lines is not None
+    return {key: loaded.lines.line(int(first)) for key, first in found}
 
 
 def _typed_select(types: list[tuple[str, str, bool]], year: str) -> str:
@@ -313,19 +293,16 @@ def create_typed_view(con: duckdb.DuckDBPyConnection, schema: str, loaded: Loade
     con.execute(f"CREATE OR REPLACE VIEW {schema}.{table} AS SELECT {select} FROM {loaded.rows}")
 
 
-GUARD: Final = "krise: a delivered row breaks a rule"
-"""The error a row breaking a rule raises in `insert_checked` (the caller then locates every problem)."""
-
-
-def insert_checked(con: duckdb.DuckDBPyConnection, year_dir: Path, spec: RecordFile, year: int, centres: str,
+def insert_checked(con: duckdb.DuckDBPyConnection, year_dir: Path, spec: RecordFile, year: int,
                    target: str) -> bool:
-    """Check a clean file and insert its typed rows into `target` in the same read; False at the first
-    problem of any kind.
+    """Check a clean file and insert its typed rows into `target`; False at the first problem of
+    any kind.
 
-    Every row rule guards the insert (a breaking row raises GUARD inside DuckDB, which stops the
-    read), a line DuckDB cannot parse stops it too, and the rows written are then counted against
-    the file's lines and checked for repeated ids and first-stay flags. The caller holds the open
-    transaction and rolls it back on False; nothing is logged: `read_records` locates the problems.
+    DuckDB reads the file into the temporary table `_read_<table>` (a line it cannot parse stops the
+    read; the rows read are counted against the file's lines), the file's model validates that
+    table (stopping at the first failed check), and the typed rows are inserted from it. The
+    caller holds the open transaction and rolls it back on False; nothing is logged:
+    `read_records` locates the problems.
     """
     try:
         source = reading.quick_scan(reading.locate(year_dir, spec.name), spec.columns)
@@ -333,22 +310,19 @@ def insert_checked(con: duckdb.DuckDBPyConnection, year_dir: Path, spec: RecordF
         return False
     if source is None:
         return False
-    breaks = " OR ".join(f"({r.fails})" for r in _rules(spec, year, centres))
-    year_sql = f"CASE WHEN {breaks} THEN error('{GUARD}') ELSE {int(year)} END::INTEGER"
     schema, table = target.split(".")
-    select = _typed_select(column_types(con, schema, table), year_sql)
+    read = f"temp.main.{spec.read_table}"  # in memory (spilled to disk beyond DuckDB's limit): not written twice
+    select = ", ".join(f'"{c}"' for c in spec.columns)
     try:
-        written = con.execute(f"INSERT INTO {target} SELECT {select} FROM {reading.read_csv_sql(source, None)}"
-                              ).fetchall()
+        written = con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.read_table} AS SELECT {select} FROM "
+                              f"{reading.read_csv_sql(source, None)}").fetchall()
     except duckdb.Error:
         return False
-    if int(written[0][0]) != source.data_lines:
-        return False
-    # distinct 64-bit hashes prove the ids distinct and cost half of distinct strings; a collision
-    # only sends the file to `read_records`, which compares the ids themselves
-    key, person, flag = spec.record_id, spec.person, spec.first_flag
-    repeats = con.execute(
-        f'SELECT count(*) - count(DISTINCT hash("{key}")), '
-        f'count(*) FILTER (WHERE "{flag}") - count(DISTINCT hash("{person}")) FILTER (WHERE "{flag}") '
-        f"FROM {target} WHERE year = ?", [year]).fetchall()
-    return not any(int(v or 0) for v in repeats[0])
+    try:
+        if int(written[0][0]) != source.data_lines or _failures(con, spec, read, year, lazy=False)[1]:
+            return False
+        typed_select = _typed_select(column_types(con, schema, table), f"{int(year)}::INTEGER")
+        con.execute(f"INSERT INTO {target} SELECT {typed_select} FROM {read}")
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {read}")
+    return True

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from krise_pipeline import codebook, contract, reading
-from krise_pipeline.validation import messages, survey_screen
+from krise_pipeline.validation import messages
 from krise_pipeline.validation.problems import Problem, ProblemLog, shown_value
 
 if TYPE_CHECKING:
@@ -82,8 +82,8 @@ def read_survey(year_dir: Path, year: int, log: ProblemLog) -> Survey | None:
         log.add(Problem(file, "", "", "no_rows", "", f"the sheet {contract.SURVEY_SHEET} has no centres"))
     columns = {name: [values[position] for values in sheet.data] for name, position in positions.items()}
     complete = all(c in positions for c in contract.SURVEY_FIXED_COLUMNS)
-    if complete and sheet.rows and not survey_screen.clean(columns):
-        from krise_pipeline.validation import models  # pandas and pandera: only for a survey with a problem
+    if complete and sheet.rows:
+        from krise_pipeline.validation import models  # pandas and pandera: when a survey is checked
 
         outcome = models.validate_frame(models.Sentreskjema, models.text_frame(sheet.rows, columns))
 
