@@ -373,7 +373,10 @@ def test_the_summary_names_the_instance_folder_even_when_the_instance_was_not_op
     monkeypatch.chdir(tmp_path)
     out = io.StringIO()
     cli._where(settings_for(str(tmp_path / "data"), str(tmp_path / "warehouse")), out)
-    assert f"runs recorded in the Dagster instance:     {tmp_path / '.dagster_home'}\n" in out.getvalue()
+    lines = out.getvalue().splitlines()
+    assert lines[-1] == f"  runs recorded in the Dagster instance:    {tmp_path / '.dagster_home'}"
+    # the places in one column: every path starts where the longest label ends, plus one space
+    assert len({line.index(str(tmp_path)) for line in lines}) == 1
 
 
 def test_a_reader_that_went_away_gets_the_shell_s_code_and_no_traceback(tmp_path: Path) -> None:
