@@ -28,7 +28,7 @@ def main() -> int:
 
     started = time.perf_counter()
     from krise_pipeline import editorial
-    from krise_pipeline.exports.model import load_publication
+    from krise_pipeline.publication.model import load_publication
     imported = time.perf_counter()
     pub = load_publication(Path(args.publication))
     loaded = time.perf_counter()

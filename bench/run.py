@@ -11,11 +11,11 @@ in a fresh warehouse folder, in a child process per scale:
              (`CREATE TABLE t AS SELECT * FROM read_csv(f)`, one fresh database file, checkpointed and
              synced to disk as the validated tables are when they are written), the read the
              pipeline cannot avoid; vs_plain_read = data_total / plain_read
-  validate   raw inventory (SHA-256 of the files) + validation.load_delivery, as the raw and
+  validate   raw inventory (SHA-256 of the files) + validated.load_delivery, as the raw and
              validated assets do it: every file checked while its typed rows are written to
              validated.* in one read, committed, checkpointed and synced to disk
   scan       reference only: DuckDB's plain scan of the columns the aggregation reads
-  aggregate  steps.build_years, warehouse.load_dimensions, build_centre_offers, build_cell_aggregates,
+  aggregate  steps.build_years, build.load_dimensions, build_centre_offers, build_cell_aggregates,
              build_suppression, build_service_shares, build_user_counts, build_releases
              (and the vintages of revised figures, as the vintages asset does)
   publish    publish.publish (new file, atomic swap)
@@ -176,11 +176,12 @@ def stage_plain_read(db: Path, data_dir: Path, years: Sequence[int]) -> None:
 
 def stage_validate(db: Path, data_dir: Path, years: Sequence[int]) -> None:
     """raw/delivery_files and validated.* (every file checked while it is written), for every year."""
-    from krise_pipeline import releases, validation
+    from krise_pipeline import validated
+    from krise_pipeline.raw import deliveries
 
     for year in years:
         year_dir = data_dir / "raw" / str(year)
-        rows = [(year, p.name, p.stat().st_size, releases.sha256_file(p))
+        rows = [(year, p.name, p.stat().st_size, deliveries.sha256_file(p))
                 for p in sorted(year_dir.iterdir()) if p.is_file()]
         con = _connect(db)
         try:
@@ -195,11 +196,11 @@ def stage_validate(db: Path, data_dir: Path, years: Sequence[int]) -> None:
             con.close()
         con = _connect(db)
         try:
-            report = validation.load_delivery(con, year_dir, year)
+            report = validated.load_delivery(con, year_dir, year)
         finally:
             con.close()
         if report:
-            raise SystemExit(validation.format_report(report.problems, year_dir))
+            raise SystemExit(validated.format_report(report.problems, year_dir))
 
 
 def stage_scan(db: Path) -> None:
@@ -213,17 +214,18 @@ def stage_scan(db: Path) -> None:
 def stage_aggregate(db: Path, data_dir: Path, timings: dict[str, list[float]] | None = None) -> None:
     """The warehouse assets on one connection, as the steps of a Dagster run share one; `timings`
     gets each step's seconds (opening the connection counts to the first)."""
-    from krise_pipeline import acknowledgements, publish, warehouse
     from krise_pipeline import steps as pipeline_steps
+    from krise_pipeline.publication import acknowledgements, publish
+    from krise_pipeline.warehouse import build
 
     steps: dict[str, Callable[[Any], object]] = {
         "years": lambda con: pipeline_steps.build_years(con, data_dir, delivered_years(data_dir)),
-        "dimensions": warehouse.load_dimensions,
-        "centre_offers": warehouse.build_centre_offers,
-        "cell_aggregates": warehouse.build_cell_aggregates,
-        "suppression": warehouse.build_suppression,
-        "service_shares": warehouse.build_service_shares,
-        "user_counts": warehouse.build_user_counts,
+        "dimensions": build.load_dimensions,
+        "centre_offers": build.build_centre_offers,
+        "cell_aggregates": build.build_cell_aggregates,
+        "suppression": build.build_suppression,
+        "service_shares": build.build_service_shares,
+        "user_counts": build.build_user_counts,
         "releases": lambda con: pipeline_steps.build_release_table(con, data_dir / "releases.csv"),
         # the ledger is read, never written, by the benchmark
         "vintages": lambda con: pipeline_steps.hold_against_ledger(
@@ -244,7 +246,7 @@ def stage_aggregate(db: Path, data_dir: Path, timings: dict[str, list[float]] | 
 
 
 def stage_publish(db: Path, warehouse_dir: Path) -> None:
-    from krise_pipeline import publish
+    from krise_pipeline.publication import publish
 
     con = _connect(db)
     try:
@@ -254,7 +256,8 @@ def stage_publish(db: Path, warehouse_dir: Path) -> None:
 
 
 def stage_exports(warehouse_dir: Path) -> None:
-    from krise_pipeline import exports, publish
+    from krise_pipeline import exports
+    from krise_pipeline.publication import publish
 
     exports.write_exports(warehouse_dir / publish.PUBLICATION_FILE, warehouse_dir / "exports")
 
@@ -264,7 +267,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     # import what every stage needs before measuring, so that no stage pays for the imports
     import duckdb  # noqa: F401
 
-    from krise_pipeline import exports, publish, validation, warehouse  # noqa: F401
+    from krise_pipeline.warehouse import build  # noqa: F401
 
     data_dir, work = Path(spec["data_dir"]), Path(spec["work"])
     years = [int(y) for y in spec["years"]]
@@ -326,7 +329,7 @@ def generator_fingerprint() -> str:
     sample = REPO / "krise_sample"
     h = hashlib.sha256()
     for p in (sample / "generator.py", sample / "calibration.py", *sorted((sample / "calibration").glob("*.csv")),
-              pkg / "contract.py", pkg / "codebook.py", pkg / "data" / "codebook.csv", pkg / "data" / "questions.csv"):
+              pkg / "metadata" / "contract.py", pkg / "metadata" / "codebook.py", pkg / "data" / "codebook.csv", pkg / "data" / "questions.csv"):
         h.update(p.read_bytes())
     return h.hexdigest()
 
@@ -350,7 +353,7 @@ def ensure_delivery(out: Path, scale: float, seed: int, regenerate: bool) -> Pat
 
 def count_records(data_dir: Path, years: Sequence[int]) -> int:
     """Stays and visits in the delivered CSV files (lines without the header)."""
-    from krise_pipeline import contract
+    from krise_pipeline.metadata import contract
 
     total = 0
     for year in years:

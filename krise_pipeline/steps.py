@@ -13,7 +13,10 @@ from pathlib import Path
 
 import duckdb
 
-from krise_pipeline import acknowledgements, codebook, deliveries, ledger, publish, releases, sqlfiles, warehouse
+from krise_pipeline.metadata import codebook, ddl
+from krise_pipeline.publication import acknowledgements, ledger, publish, releases
+from krise_pipeline.raw import deliveries
+from krise_pipeline.warehouse import build
 
 
 class StepRefused(RuntimeError):
@@ -37,7 +40,7 @@ def inventory_year(con: duckdb.DuckDBPyConnection, year: int, year_dir: Path) ->
     con.execute("BEGIN")
     con.execute("DELETE FROM raw.delivery_files WHERE year = ?", [year])
     if rows:
-        sqlfiles.insert_rows(con, "raw.delivery_files", rows)
+        ddl.insert_rows(con, "raw.delivery_files", rows)
     con.execute("COMMIT")
     return {name: sha for _, name, _, sha in rows}, fingerprint
 
@@ -56,9 +59,9 @@ def build_years(con: duckdb.DuckDBPyConnection, data_dir: Path, delivered: list[
     """warehouse.years, after dropping draft years whose folder is gone; returns the notices."""
     statuses = {y: r.status for y, r in read_statuses(data_dir / "releases.csv").items()}
     try:
-        _, notices = warehouse.reconcile_years(con, delivered, statuses, ledger.ledger_years(data_dir),
+        _, notices = build.reconcile_years(con, delivered, statuses, ledger.ledger_years(data_dir),
                                                str(data_dir / "raw"))
-    except warehouse.MissingDeliveryError as exc:
+    except build.MissingDeliveryError as exc:
         raise StepRefused(str(exc)) from None
     return notices
 
@@ -69,8 +72,8 @@ def build_release_table(con: duckdb.DuckDBPyConnection, releases_csv: Path, data
     from krise_pipeline.editorial import folder
 
     statuses = read_statuses(releases_csv)
-    texts = folder.lineage(data_dir, warehouse.loaded_years(con)) if data_dir is not None else None
-    return warehouse.build_releases(
+    texts = folder.lineage(data_dir, build.loaded_years(con)) if data_dir is not None else None
+    return build.build_releases(
         con, {y: (r.status, r.note) for y, r in statuses.items()},
         built_at=releases.build_time(), package_version=releases.package_version(),
         git_commit=releases.git_commit(), codebook_sha256=codebook.codebook_sha256(), texts=texts,

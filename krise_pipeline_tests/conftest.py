@@ -57,7 +57,7 @@ def _private_dagster_home(dagster_home: Path, monkeypatch: pytest.MonkeyPatch) -
 @pytest.fixture(scope="session")
 def shipped_run(tmp_path_factory: pytest.TempPathFactory, dagster_home: Path) -> tuple[Path, Path]:
     """(data, warehouse) of the shipped sample, run once in process for the whole session."""
-    from krise_pipeline import cli
+    from krise_pipeline.cli import commands
 
     root = tmp_path_factory.mktemp("shipped")
     shutil.copytree(REPO / "data", root / "data")
@@ -65,7 +65,7 @@ def shipped_run(tmp_path_factory: pytest.TempPathFactory, dagster_home: Path) ->
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", "1750000000")
         patch.setenv("DAGSTER_HOME", str(dagster_home))
-        code = cli.main(["run", "--data-dir", str(root / "data"), "--warehouse-dir", str(root / "wh")],
+        code = commands.main(["run", "--data-dir", str(root / "data"), "--warehouse-dir", str(root / "wh")],
                         out=out, err=err)
     assert code == 0, err.getvalue()
     return root / "data", root / "wh"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from krise_pipeline import codebook, contract
+from krise_pipeline.metadata import codebook, contract
 
 YEAR = 2024
 

@@ -1,7 +1,7 @@
 """An independent reference computation of the contract's section 2 over delivered files.
 
 Plain pandas and openpyxl over `data/raw/<year>/`; it uses only the contract vocabulary
-(`krise_pipeline.contract`) and the codebook (`krise_pipeline.codebook`), never the pipeline's
+(`krise_pipeline.metadata.contract`) and the codebook (`krise_pipeline.metadata.codebook`), never the pipeline's
 own code, so tests can hold the pipeline and the sample generator against it. No disclosure
 control is applied here: these are the unsuppressed numbers.
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import load_workbook
 
-from krise_pipeline import codebook, contract
+from krise_pipeline.metadata import codebook, contract
 
 
 @dataclass

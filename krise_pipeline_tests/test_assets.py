@@ -9,9 +9,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from krise_pipeline import contract, registry
 from krise_pipeline.definitions import build_definitions, settings_for
 from krise_pipeline.defs import jobs
+from krise_pipeline.metadata import contract, registry
 from krise_pipeline_tests.deliveries import adult_stay, centre, child_stay, visit, write_delivery
 
 pytestmark = pytest.mark.assets

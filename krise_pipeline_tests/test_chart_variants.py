@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from krise_pipeline import contract
 from krise_pipeline.exports import chart_cache, charts, preview, write_exports
 from krise_pipeline.exports import chart_variants as cv
-from krise_pipeline.exports.model import Offer, Publication, QuestionInfo, Release, load_publication
+from krise_pipeline.metadata import contract
+from krise_pipeline.publication.model import Offer, Publication, QuestionInfo, Release, load_publication
 from krise_pipeline_tests.exports_fixture import build_publication, execute
 
 pytestmark = pytest.mark.unit

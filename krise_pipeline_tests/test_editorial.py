@@ -9,9 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from krise_pipeline import codebook, contract, editorial
+from krise_pipeline import editorial
 from krise_pipeline.editorial import claims, folder, gate, placeholders
-from krise_pipeline.exports.model import CountCell, Offer, Publication, Release, ShareCell
+from krise_pipeline.metadata import codebook, contract
+from krise_pipeline.publication.model import CountCell, Offer, Publication, Release, ShareCell
 
 Counts = dict[tuple[int, str, str, str], tuple[int, int]]
 

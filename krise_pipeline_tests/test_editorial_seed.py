@@ -15,10 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from krise_pipeline import cli, editorial
+from krise_pipeline import editorial
+from krise_pipeline.cli import commands
 from krise_pipeline.editorial import claims
-from krise_pipeline.exports import texts
-from krise_pipeline.exports.model import Publication, load_publication
+from krise_pipeline.language import texts
+from krise_pipeline.publication.model import Publication, load_publication
 
 SEED = Path(__file__).resolve().parent / "fixtures" / "bo-og-dagtilbud-2024.txt"
 FINDINGS = {47: "tjenenester", 120: "2023's, not 2024's", 124: "2023's, not 2024's", 157: "tjenenester",
@@ -174,7 +175,7 @@ def test_the_claim_follows_the_data(shipped_publication: Path, seed: str, tmp_pa
 
 def run_check(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = cli.main(["check-text", *args], out=out, err=err)
+    code = commands.main(["check-text", *args], out=out, err=err)
     return code, out.getvalue(), err.getvalue()
 
 

@@ -19,8 +19,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from krise_pipeline.exports import charts, excel, preview, preview_path, texts, write_exports
-from krise_pipeline.exports.model import Publication, load_publication
+from krise_pipeline.exports import charts, excel, preview, preview_path, write_exports
+from krise_pipeline.language import texts
+from krise_pipeline.publication.model import Publication, load_publication
 from krise_pipeline_tests.exports_fixture import (
     AT_LABEL,
     EQUALS_LABEL,

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from krise_pipeline.exports import rules
-from krise_pipeline.exports.model import LabelChangeRow
-from krise_pipeline.exports.texts import footnote
+from krise_pipeline.language import rules
+from krise_pipeline.language.texts import footnote
+from krise_pipeline.publication.model import LabelChangeRow
 
 
 @pytest.mark.parametrize(

@@ -21,10 +21,10 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from krise_pipeline import contract
 from krise_pipeline.definitions import build_definitions, settings_for
 from krise_pipeline.defs.resources import KriseSettings
 from krise_pipeline.defs.sensors import delivery_sensor, run_failure_record
+from krise_pipeline.metadata import contract
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -70,7 +70,7 @@ def test_the_cli_loads_every_year_in_one_run(tmp_path: Path) -> None:
     with its own row count and folder fingerprint; then one publish run."""
     import csv
 
-    from krise_pipeline import cli
+    from krise_pipeline.cli import commands
     from krise_pipeline.defs.sensors import _materialized_fingerprint
 
     for year in ("2023", "2024"):
@@ -78,7 +78,7 @@ def test_the_cli_loads_every_year_in_one_run(tmp_path: Path) -> None:
     home = tmp_path / "home"
     os.environ["DAGSTER_HOME"] = str(home)  # conftest restores it after the test
     out, err = io.StringIO(), io.StringIO()
-    assert cli.main(["run", "--data-dir", str(tmp_path / "data"), "--warehouse-dir", str(tmp_path / "wh")],
+    assert commands.main(["run", "--data-dir", str(tmp_path / "data"), "--warehouse-dir", str(tmp_path / "wh")],
                     out=out, err=err) == 0, err.getvalue()
     with dg.DagsterInstance.from_config(str(home)) as instance:
         runs = instance.get_runs()
@@ -99,7 +99,7 @@ def test_the_cli_loads_every_year_in_one_run(tmp_path: Path) -> None:
 
 
 def test_partition_blocks_follow_the_instance_order() -> None:
-    from krise_pipeline.runner import partition_blocks, range_tags
+    from krise_pipeline.cli.runner import partition_blocks, range_tags
 
     order = ["2020", "2021", "2022", "2019"]  # 2019 delivered after 2022: a range is by the instance's order
     assert partition_blocks(order, ["2019", "2020", "2021", "2022"]) == [["2020", "2021", "2022", "2019"]]
@@ -150,7 +150,7 @@ with dg.build_resources({"db": WarehouseDB(database=sys.argv[1])}):
 
 
 def test_one_lock_for_the_cli_and_dagster_runs(project: Path, tmp_path: Path) -> None:
-    from krise_pipeline import cli
+    from krise_pipeline.cli import commands
 
     data, wh = tmp_path / "data", tmp_path / "wh"
     shutil.copytree(project / "data" / "raw", data / "raw")
@@ -164,8 +164,8 @@ def test_one_lock_for_the_cli_and_dagster_runs(project: Path, tmp_path: Path) ->
             assert time.monotonic() < deadline and holder.poll() is None
             time.sleep(0.1)
         out, err = io.StringIO(), io.StringIO()
-        code = cli.main(["run", "--data-dir", str(data), "--warehouse-dir", str(wh)], out=out, err=err)
-        assert code == cli.EXIT_BUSY
+        code = commands.main(["run", "--data-dir", str(data), "--warehouse-dir", str(wh)], out=out, err=err)
+        assert code == commands.EXIT_BUSY
         assert f"the warehouse {wh} is being written by a Dagster run" in err.getvalue()
     finally:
         holder.kill()
@@ -175,7 +175,7 @@ def test_one_lock_for_the_cli_and_dagster_runs(project: Path, tmp_path: Path) ->
     # the other way round: the CLI holds the warehouse; a run started through the instance stops clearly
     defs = build_definitions(settings_for(str(data), str(wh)))
     holder = subprocess.Popen([sys.executable, "-c",
-                               "import sys, time; from pathlib import Path; from krise_pipeline import locking\n"
+                               "import sys, time; from pathlib import Path; from krise_pipeline.warehouse import locking\n"
                                "with locking.warehouse_lock(Path(sys.argv[1]), who='krise-pipeline run'):\n"
                                "    Path(sys.argv[2]).write_text('ready'); time.sleep(20)",
                                str(wh), str(tmp_path / "ready2")])
@@ -240,7 +240,7 @@ def test_owners_tags_and_a_yearly_freshness_deadline() -> None:
 def test_the_default_instance_is_dagsters_stock_sqlite_storage(tmp_path: Path) -> None:
     """The project's default dagster.yaml selects Dagster's own SQLite storage and compute logs, one
     run at a time, telemetry off; a run recorded through it reads back from a second instance."""
-    from krise_pipeline import instance as project_instance
+    from krise_pipeline.cli import instance as project_instance
 
     home = project_instance.ensure_home(tmp_path / "home")
     text = (home / "dagster.yaml").read_text(encoding="utf-8")
@@ -268,8 +268,8 @@ def test_a_refusal_reads_as_its_report_and_the_stored_failure_is_dagsters_own(tm
     """A step that raises `dg.Failure` (the pipeline's refusals): the CLI's text is its description
     exactly, the failed years come from its metadata; the instance keeps Dagster's own record of it
     (description, metadata, error and stack). Any other error reads with its message and stack."""
-    from krise_pipeline import instance as project_instance
-    from krise_pipeline.runner import failed_years, failure_text
+    from krise_pipeline.cli import instance as project_instance
+    from krise_pipeline.cli.runner import failed_years, failure_text
 
     report = "raw/2024/beboere_opphold.csv line 5, column kjonn: rule code_list\n\n1 problem in 2024"
 
@@ -364,7 +364,7 @@ def test_a_default_an_earlier_version_wrote_is_replaced_and_nothing_else(tmp_pat
     """The defaults earlier versions wrote (and rewrote at every command) named the project's own
     storage classes, which are gone: such a file, recognised by its whole text, is replaced by the
     current default; the same file with one byte changed is the operator's and stays."""
-    from krise_pipeline import instance as project_instance
+    from krise_pipeline.cli import instance as project_instance
 
     earlier = (REPO / "krise_pipeline_tests" / "fixtures" / "dagster_yaml_earlier_default.yaml").read_text(
         encoding="utf-8")
@@ -388,7 +388,7 @@ def test_the_ui_sees_the_events_of_a_running_run(tmp_path: Path) -> None:
     import threading
     import time
 
-    from krise_pipeline import instance as project_instance
+    from krise_pipeline.cli import instance as project_instance
 
     home = project_instance.ensure_home(tmp_path / "home")
 
@@ -447,7 +447,7 @@ def test_a_step_s_output_reaches_the_terminal_and_the_compute_log(tmp_path: Path
     script = (
         "import os, sys\n"
         "import dagster as dg\n"
-        "from krise_pipeline import instance as project_instance\n"
+        "from krise_pipeline.cli import instance as project_instance\n"
         "@dg.asset\n"
         "def talks() -> None:\n"
         "    print('to stdout', flush=True)\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from krise_pipeline import ledger
+from krise_pipeline.publication import ledger
 
 K1 = ("service_shares", "population=voksne_opphold, measure=inntakssamtale, breakdown=alle, category=alle", "n_with")
 K2 = ("user_counts", "population=beboere, breakdown=alle, category=alle", "n_records")

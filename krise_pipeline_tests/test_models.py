@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from krise_pipeline import codebook, contract
-from krise_pipeline.validation import messages, models, record_models
+from krise_pipeline.metadata import codebook, contract
+from krise_pipeline.validated import messages, models, record_models
 from krise_pipeline_tests.deliveries import centre
 
 YEAR = 2024

@@ -24,8 +24,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from krise_pipeline import contract, exports, publish, steps
+from krise_pipeline import exports, steps
 from krise_pipeline.exports import opendata
+from krise_pipeline.metadata import contract
+from krise_pipeline.publication import publish
 
 pytestmark = pytest.mark.e2e
 

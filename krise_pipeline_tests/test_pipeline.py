@@ -23,8 +23,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from krise_pipeline import cli, contract
+from krise_pipeline.cli import commands
 from krise_pipeline.definitions import build_definitions, settings_for
+from krise_pipeline.metadata import contract
 from krise_pipeline_tests.deliveries import adult_stay, centre, child_stay, visit, write_delivery
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,7 +52,7 @@ CONTRACT_COLUMNS = {
 
 def run_cli(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = cli.main(list(args), out=out, err=err)
+    code = commands.main(list(args), out=out, err=err)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -243,7 +244,7 @@ def test_failing_blocking_check_stops_the_publication(one_year: tuple[Path, Path
 def test_second_run_stops_clearly_while_one_is_running(one_year: tuple[Path, Path]) -> None:
     data, wh = one_year
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path\n"
-                               "from krise_pipeline import locking\n"
+                               "from krise_pipeline.warehouse import locking\n"
                                "with locking.warehouse_lock(Path(sys.argv[1]), who='krise-pipeline run'):\n"
                                "    Path(sys.argv[2]).write_text('x'); time.sleep(30)", str(wh), str(wh / "held")])
     try:
@@ -254,7 +255,7 @@ def test_second_run_stops_clearly_while_one_is_running(one_year: tuple[Path, Pat
     finally:
         holder.kill()
         holder.wait()
-    assert code == cli.EXIT_BUSY
+    assert code == commands.EXIT_BUSY
     assert f"the warehouse {wh} is being written by krise-pipeline run (pid {holder.pid}" in err
 
 
@@ -301,7 +302,7 @@ def test_hand_made_delivery_exact_figures(tmp_path: Path) -> None:
 
 
 def test_the_publication_explains_itself(sample: tuple[Path, Path]) -> None:
-    from krise_pipeline import catalog
+    from krise_pipeline.publication import catalog
 
     _, wh = sample
     with duckdb.connect(str(wh / "publication.duckdb"), read_only=True) as con:
@@ -328,7 +329,7 @@ def test_the_publication_explains_itself(sample: tuple[Path, Path]) -> None:
 
 
 def test_the_warehouse_tables_are_as_the_registry_declares(sample: tuple[Path, Path]) -> None:
-    from krise_pipeline import registry
+    from krise_pipeline.metadata import registry
 
     _, wh = sample
     with duckdb.connect(str(wh / "krise.duckdb"), read_only=True) as con:
@@ -342,13 +343,13 @@ def test_the_warehouse_tables_are_as_the_registry_declares(sample: tuple[Path, P
 
 
 def test_the_command_ends_with_its_exit_code_its_output_and_its_exit_handlers(tmp_path: Path) -> None:
-    """`krise-pipeline` (cli.console): the exit code, every line written to the (piped) streams, the
+    """`krise-pipeline` (commands.console): the exit code, every line written to the (piped) streams, the
     report file and the exit handlers all survive the end of the process."""
     year_dir = write_delivery(tmp_path / "raw" / "2024", [centre("KS001")], [adult_stay(2024, kjonn="X")],
                               [child_stay(2024)], [visit(2024)])
     script = ("import atexit, sys\n"
               "atexit.register(print, 'exit handler ran', file=sys.stderr)\n"
-              "from krise_pipeline.cli import console\n"
+              "from krise_pipeline.cli.commands import console\n"
               "sys.argv = ['krise-pipeline', *sys.argv[1:]]\n"
               "console()\n")
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
@@ -372,7 +373,7 @@ def test_the_summary_names_the_instance_folder_even_when_the_instance_was_not_op
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.chdir(tmp_path)
     out = io.StringIO()
-    cli._where(settings_for(str(tmp_path / "data"), str(tmp_path / "warehouse")), out)
+    commands._where(settings_for(str(tmp_path / "data"), str(tmp_path / "warehouse")), out)
     lines = out.getvalue().splitlines()
     assert lines[-1] == f"  runs recorded in the Dagster instance:    {tmp_path / '.dagster_home'}"
     # the places in one column: every path starts where the longest label ends, plus one space
@@ -390,5 +391,5 @@ def test_a_reader_that_went_away_gets_the_shell_s_code_and_no_traceback(tmp_path
                              stdout=write, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path, timeout=120)
     finally:
         os.close(write)
-    assert ran.returncode == cli.EXIT_BROKEN_PIPE
+    assert ran.returncode == commands.EXIT_BROKEN_PIPE
     assert "Traceback" not in ran.stderr, ran.stderr

@@ -165,7 +165,7 @@ def stop_timed(name: str, proc: subprocess.Popen[bytes], limit: float = 10) -> f
 
 def holding_the_lock(warehouse: Path, ready: Path) -> subprocess.Popen[bytes]:
     holder = subprocess.Popen([sys.executable, "-c",
-                               "import sys, time; from pathlib import Path; from krise_pipeline import locking\n"
+                               "import sys, time; from pathlib import Path; from krise_pipeline.warehouse import locking\n"
                                "with locking.warehouse_lock(Path(sys.argv[1]), who='krise-pipeline run'):\n"
                                "    Path(sys.argv[2]).write_text('ready'); time.sleep(120)",
                                str(warehouse), str(ready)])

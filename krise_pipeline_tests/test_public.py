@@ -17,18 +17,19 @@ import dagster as dg
 import duckdb
 import openpyxl
 
-from krise_pipeline import cli, releases
-from krise_pipeline import instance as project_instance
+from krise_pipeline.cli import commands
+from krise_pipeline.cli import instance as project_instance
 from krise_pipeline.definitions import build_definitions, settings_for
 from krise_pipeline.defs import jobs
 from krise_pipeline.defs.schedules import release_time
+from krise_pipeline.publication import releases
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    return cli.main(list(args), out=out, err=err), out.getvalue(), err.getvalue()
+    return commands.main(list(args), out=out, err=err), out.getvalue(), err.getvalue()
 
 
 def oslo(moment: dt.datetime) -> str:
@@ -160,13 +161,13 @@ def test_a_year_waits_for_its_time_then_goes_out_and_its_time_is_then_fixed(tmp_
     # out now: its time cannot move, neither by the command nor by hand
     page = (folder / "index.html").read_bytes()
     code, _, err = run_cli("release", "2024", "--status", "publisert", "--at", later, *folders)
-    assert code == cli.EXIT_INVALID
+    assert code == commands.EXIT_INVALID
     assert f"2024 was not released: it is public since {earlier} (Europe/Oslo) (release 2024-1), so its " \
            "publishing time cannot be moved" in err
     text = (data / "releases.csv").read_text(encoding="utf-8")
     (data / "releases.csv").write_text(text.replace(earlier, later), encoding="utf-8")
     code, _, err = run_cli("run", *folders)
-    assert code == cli.EXIT_INVALID
+    assert code == commands.EXIT_INVALID
     assert f"2024 is public since {earlier} (Europe/Oslo) (release 2024-1), so its publishing time cannot be " \
            f"moved to {later} (Europe/Oslo): set column publiseres of 2024 in releases.csv back to '{earlier}'." in err
     assert (folder / "index.html").read_bytes() == page
@@ -174,10 +175,10 @@ def test_a_year_waits_for_its_time_then_goes_out_and_its_time_is_then_fixed(tmp_
     # a time that does not exist: the run stops before it starts, naming the line and the column
     (data / "releases.csv").write_text(text.replace(earlier, "2025-02-30 08:00"), encoding="utf-8")
     code, _, err = run_cli("run", *folders)
-    assert code == cli.EXIT_USAGE
+    assert code == commands.EXIT_USAGE
     assert "releases.csv line 6, column publiseres: '2025-02-30 08:00' is not a date and time that exists" in err
     code, _, err = run_cli("release", "2024", "--status", "publisert", "--at", "08:00 12.06.2025", *folders)
-    assert code == cli.EXIT_USAGE and "--at: '08:00 12.06.2025' is not a time in the form YYYY-MM-DD HH:MM" in err
+    assert code == commands.EXIT_USAGE and "--at: '08:00 12.06.2025' is not a time in the form YYYY-MM-DD HH:MM" in err
     assert (folder / "index.html").read_bytes() == page
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
-from krise_pipeline import quality
+from krise_pipeline.warehouse import quality
 
 SHARES = """CREATE TABLE warehouse.service_shares (year INTEGER, population VARCHAR, measure VARCHAR,
     breakdown VARCHAR, category VARCHAR, n_with INTEGER, n_base INTEGER, share DOUBLE, suppressed BOOLEAN)"""

@@ -12,10 +12,11 @@ import duckdb
 import pytest
 from openpyxl import Workbook
 
-from krise_pipeline import contract, reading
-from krise_pipeline.reading import DeliveryFile, UnreadableFile
-from krise_pipeline.validation import records
-from krise_pipeline.validation.problems import Problem, ProblemLog
+from krise_pipeline.metadata import contract
+from krise_pipeline.raw import reading
+from krise_pipeline.raw.reading import DeliveryFile, UnreadableFile
+from krise_pipeline.validated import records
+from krise_pipeline.validated.problems import Problem, ProblemLog
 from krise_pipeline_tests.deliveries import csv_bytes, visit
 
 COLUMNS = contract.VISIT_COLUMNS
@@ -451,7 +452,7 @@ def test_other_quoting_keeps_the_other_lines(tmp_path: Path, field: str) -> None
 ])
 def test_number_formats_that_show_dates(code: str, kind: str | None) -> None:
     """A survey cell's number format says whether its number is a date (Excel stores dates as numbers)."""
-    from krise_pipeline.xlsx import format_kind
+    from krise_pipeline.raw.xlsx import format_kind
 
     assert format_kind(code) == kind
 

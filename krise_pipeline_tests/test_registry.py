@@ -10,8 +10,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from krise_pipeline import catalog, publish, registry, sqlfiles
 from krise_pipeline.definitions import build_definitions, settings_for
+from krise_pipeline.metadata import ddl, registry
+from krise_pipeline.publication import catalog, publish
 
 REPO = Path(__file__).resolve().parent.parent
 RESTRICTED_LAYERS = ("raw", "validated", "warehouse")
@@ -22,7 +23,7 @@ def graph() -> dg.AssetGraph:
 
 
 def test_every_sql_file_of_the_registry_exists() -> None:
-    sql = resources.files("krise_pipeline").joinpath("sql")
+    sql = resources.files("krise_pipeline.warehouse.sql")
     built = registry.sql_built()
     assert {t.key for t in built} >= {"warehouse.centre_offers", "warehouse.cell_aggregates",
                                       "warehouse.service_shares", "warehouse.user_counts"}
@@ -31,7 +32,7 @@ def test_every_sql_file_of_the_registry_exists() -> None:
         for name in table.build.files:
             assert sql.joinpath(f"{name}.sql").is_file(), (table.key, name)
         # the last file writes the table itself
-        assert f"CREATE OR REPLACE TABLE {table.key} " in sqlfiles.load(table.build.files[-1]), table.key
+        assert f"CREATE OR REPLACE TABLE {table.key} " in ddl.load(table.build.files[-1]), table.key
 
 
 def test_every_step_of_the_registry_is_a_function_of_the_package() -> None:
@@ -82,7 +83,7 @@ def test_registry_deps_are_registry_keys_declared_before() -> None:
 
 def test_validated_tables_are_created_from_the_registry() -> None:
     con = duckdb.connect()
-    sqlfiles.create_validated_tables(con, "staging_2024")
+    ddl.create_validated_tables(con, "staging_2024")
     got = con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'staging_2024' "
                       "ORDER BY table_oid").fetchall()
     assert [t for (t,) in got] == ["sentreskjema", "senter_svar", "beboere_opphold", "barn_opphold", "dagsbesok"]
@@ -116,13 +117,13 @@ def between(text: str, begin: str, end: str) -> str:
 
 def test_readme_lists_the_tables_of_the_registry() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert catalog.update_readme(readme) == readme  # else: python -m krise_pipeline.catalog README.md
+    assert catalog.update_readme(readme) == readme  # else: python -m krise_pipeline.publication.catalog README.md
     assert between(readme, "<!-- restricted tables:", "<!-- end of restricted tables -->") == \
         catalog.readme_restricted_table()
     assert between(readme, "<!-- tables:", "<!-- end of tables -->") == catalog.readme_table()
     restricted = catalog.readme_restricted_table()
     assert "| `warehouse.centre_offers` | one row per year, question, item and target group |" in restricted
-    assert "| `sql/user_records.sql`, `sql/cell_aggregates.sql` | restricted |" in restricted
+    assert "| `warehouse/sql/user_records.sql`, `warehouse/sql/cell_aggregates.sql` | restricted |" in restricted
 
 
 def test_update_readme_rewrites_only_the_generated_blocks() -> None:
@@ -138,7 +139,7 @@ def test_a_materialised_table_reports_its_columns_with_the_registry_descriptions
     from krise_pipeline.defs import assets
 
     con = duckdb.connect()
-    sqlfiles.create_validated_tables(con, "validated")
+    ddl.create_validated_tables(con, "validated")
     con.execute("INSERT INTO validated.senter_svar VALUES (2024, 'KS001', 'nettside', 'egen_nettside', 'alle', true)")
     meta = assets.described(con, "validated.senter_svar")
     assert meta["dagster/row_count"] == 1

@@ -16,7 +16,10 @@ import duckdb
 from openpyxl import load_workbook
 
 import krise_sample
-from krise_pipeline import cli, contract, releases, runner
+from krise_pipeline.cli import commands, runner
+from krise_pipeline.metadata import contract
+from krise_pipeline.publication import releases
+from krise_pipeline.raw import deliveries
 from krise_pipeline_tests.deliveries import adult_stay, centre, child_stay, visit, write_delivery
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,7 +28,7 @@ INTAKE = "service_shares 2023 [population=voksne_opphold, measure=inntakssamtale
 
 def run_cli(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    return cli.main(list(args), out=out, err=err), out.getvalue(), err.getvalue()
+    return commands.main(list(args), out=out, err=err), out.getvalue(), err.getvalue()
 
 
 def folders(tmp_path: Path) -> tuple[Path, Path, list[str]]:
@@ -88,7 +91,7 @@ def test_the_freeze_survives_a_lost_warehouse(tmp_path: Path) -> None:
     adults = data / "raw" / "2023" / contract.ADULT_FILE
     flip_intake(adults)
     code, _, err = run_cli("run", *where)
-    assert code == cli.EXIT_INVALID
+    assert code == commands.EXIT_INVALID
     assert f"{INTAKE}: {published} -> {published + 1}" in err
     assert "2023 is published (release 2023-1" in err
     assert "there is no earlier publication" in err and "publication.duckdb is unchanged" not in err
@@ -104,7 +107,7 @@ def test_the_freeze_survives_a_lost_warehouse(tmp_path: Path) -> None:
 
     flip_intake(adults)  # a further change under the same note
     code, _, err = run_cli("run", *where)
-    assert code == cli.EXIT_INVALID
+    assert code == commands.EXIT_INVALID
     assert f"{INTAKE}: {published + 1} -> {published + 2}" in err
     assert "already revised with this note (release 2023-2" in err
 
@@ -137,9 +140,9 @@ def test_release_checks_then_records_releases_csv_and_the_ledger(tmp_path: Path)
     write_releases(data, [(2023, "utkast", "Utkast.")])
 
     code, _, err = run_cli("release", "2023", "--status", "revidert", *where)
-    assert code == cli.EXIT_USAGE and "a revision needs a note" in err
+    assert code == commands.EXIT_USAGE and "a revision needs a note" in err
     code, _, err = run_cli("release", "2023", "--status", "revidert", "--note", "Rettet.", *where)
-    assert code == cli.EXIT_INVALID and "it has not been published yet" in err
+    assert code == commands.EXIT_INVALID and "it has not been published yet" in err
     assert not (data / "ledger").exists()
 
     code, out, err = run_cli("release", "2023", "--status", "publisert", "--note", "Publisert juni 2024.", *where)
@@ -158,15 +161,15 @@ def test_release_checks_then_records_releases_csv_and_the_ledger(tmp_path: Path)
     assert 'user_counts,"population=barn, breakdown=alle, category=alle",n_records,..,2023-1' in figures
     assert 'centre_offers,"question=organisering, item=har_tilbud, target_group=menn",n_centres,1,2023-1' in figures
     entries = (data / "ledger" / "2023" / "entries.csv").read_text(encoding="utf-8").splitlines()
-    identity = releases.input_identity((p.name, releases.sha256_file(p)) for p in (data / "raw" / "2023").iterdir())
+    identity = deliveries.input_identity((p.name, deliveries.sha256_file(p)) for p in (data / "raw" / "2023").iterdir())
     assert len(entries) == 2 and f"publisert,Publisert juni 2024.,first publication,{identity[0]}," in entries[1]
 
     code, _, err = run_cli("release", "2023", "--status", "publisert", *where)
-    assert code == cli.EXIT_INVALID and "already published (release 2023-1" in err
+    assert code == commands.EXIT_INVALID and "already published (release 2023-1" in err
     code, _, err = run_cli("release", "2023", "--status", "revidert", "--note", "Ingen endring.", *where)
-    assert code == cli.EXIT_INVALID and "nothing to revise" in err
+    assert code == commands.EXIT_INVALID and "nothing to revise" in err
     code, _, err = run_cli("release", "2030", "--status", "publisert", *where)
-    assert code == cli.EXIT_INVALID and "no delivery for 2030" in err
+    assert code == commands.EXIT_INVALID and "no delivery for 2030" in err
 
     tiny_delivery(data, stays=26)  # one stay more, reported late
     code, out, err = run_cli("release", "2023", "--status", "revidert", "--note", "Ett opphold manglet.", *where)
@@ -183,7 +186,7 @@ def test_release_checks_then_records_releases_csv_and_the_ledger(tmp_path: Path)
 
     (data / "raw" / "2023" / contract.ADULT_FILE).write_text("opphold_id\nX\n", encoding="utf-8")
     code, _, err = run_cli("release", "2023", "--status", "revidert", "--note", "Ny fil.", *where)
-    assert code == cli.EXIT_INVALID and "was not released: the run above failed" in err
+    assert code == commands.EXIT_INVALID and "was not released: the run above failed" in err
     assert "the header lacks the column" in err or "beboere_opphold.csv" in err
 
 
@@ -213,7 +216,7 @@ def test_diff_reports_new_years_changed_figures_inputs_and_warnings(tmp_path: Pa
     flip_intake(data / "raw" / "2023" / contract.ADULT_FILE)
 
     code, out, err = run_cli("diff", *where)
-    assert code == cli.EXIT_INVALID, err
+    assert code == commands.EXIT_INVALID, err
     new_year = next(line for line in out.splitlines() if line.startswith("2024 (utkast; against nothing published"))
     assert new_year.endswith(" added, 0 changed, 0 removed") and int(new_year.split(": ")[1].split()[0]) > 500
     assert "beboere_opphold.csv: changed (sha256" in out
@@ -227,14 +230,14 @@ def test_diff_reports_new_years_changed_figures_inputs_and_warnings(tmp_path: Pa
     # the CLI summary of a run names the failing warning, with labels; --strict makes it fail
     shutil.copyfile(REPO / "data" / "raw" / "2023" / contract.ADULT_FILE, data / "raw" / "2023" / contract.ADULT_FILE)
     code, out, err = run_cli("run", "--strict", *where)
-    assert code == cli.EXIT_INVALID
+    assert code == commands.EXIT_INVALID
     assert "WARNING share_moves_over_10_points on warehouse/service_shares: " in out
     assert "year=2024, population=voksne_opphold, measure=inntakssamtale, old_share=0.9" in out
     assert "warning check(s) failed (--strict)" in err
     code, out, _ = run_cli("run", *where)  # the same inputs: not rebuilt; the warning is not forgotten
     assert code == 0 and out.startswith("Nothing changed since run ")
     code, _, err = run_cli("run", "--strict", *where)
-    assert code == cli.EXIT_INVALID and "1 warning check(s) failed in that run (--strict)" in err
+    assert code == commands.EXIT_INVALID and "1 warning check(s) failed in that run (--strict)" in err
 
 
 def test_an_acknowledged_jump_passes_and_its_note_is_published(tmp_path: Path) -> None:
@@ -276,7 +279,7 @@ def test_an_acknowledged_jump_passes_and_its_note_is_published(tmp_path: Path) -
         "year,check,key,note,acknowledged_by,acknowledged_at\n2022,population_jump,population=dagbrukere,x,y,z\n",
         encoding="utf-8")
     code, _, err = run_cli("run", *where)
-    assert code == cli.EXIT_INVALID
+    assert code == commands.EXIT_INVALID
     assert "acknowledgements.csv line 2, column check: 'population_jump' is not a warning check" in err
 
 
@@ -295,7 +298,7 @@ def test_years_that_disappear(tmp_path: Path) -> None:
     before = (wh / "publication.duckdb").read_bytes()
     moved = shutil.move(data / "raw" / "2023", tmp_path / "archive")  # a published year gone
     code, _, err = run_cli("run", *where)
-    assert code == cli.EXIT_USAGE
+    assert code == commands.EXIT_USAGE
     assert "year 2023 is published, but the delivery folder" in err and "restore its folder" in err
     assert (wh / "publication.duckdb").read_bytes() == before
     shutil.move(moved, data / "raw" / "2023")
@@ -332,7 +335,7 @@ def test_deliveries_stay_out_of_git_and_data_does_not_make_the_code_dirty(tmp_pa
                           check=True).stdout.strip()
     (clone / "data" / "releases.csv").write_text("year,status,note\n", encoding="utf-8")
     assert releases.git_commit(clone) == head
-    (clone / "krise_pipeline" / "contract.py").write_text("# changed\n", encoding="utf-8")
+    (clone / "krise_pipeline" / "metadata" / "contract.py").write_text("# changed\n", encoding="utf-8")
     assert releases.git_commit(clone) == f"{head}-dirty"
 
 

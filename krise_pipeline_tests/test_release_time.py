@@ -13,9 +13,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from krise_pipeline import ledger, public, releases
 from krise_pipeline.defs.resources import KriseSettings
 from krise_pipeline.defs.schedules import release_time
+from krise_pipeline.exports import public
+from krise_pipeline.publication import ledger, releases
 
 OSLO = ZoneInfo("Europe/Oslo")
 UTC = dt.UTC

@@ -15,14 +15,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from krise_pipeline import cli, contract, releases
+from krise_pipeline.cli import commands
+from krise_pipeline.metadata import contract
+from krise_pipeline.publication import releases
+from krise_pipeline.raw import deliveries
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    return cli.main(list(args), out=out, err=err), out.getvalue(), err.getvalue()
+    return commands.main(list(args), out=out, err=err), out.getvalue(), err.getvalue()
 
 
 def write_releases(data: Path, rows: list[tuple[int, str, str]]) -> None:
@@ -66,7 +69,7 @@ def test_published_year_is_frozen_and_revision_keeps_vintages(tmp_path: Path) ->
 
     flip_first_intake(data / "raw" / "2023" / contract.ADULT_FILE)
     code, _, err = run_cli("run", "--data-dir", str(data), "--warehouse-dir", str(wh))
-    assert code == cli.EXIT_INVALID
+    assert code == commands.EXIT_INVALID
     expected = (f"service_shares 2023 [population=voksne_opphold, measure=inntakssamtale, breakdown=alle, "
                 f"category=alle] n_with: {old_n} -> {old_n + 1}")
     assert expected in err
@@ -74,7 +77,7 @@ def test_published_year_is_frozen_and_revision_keeps_vintages(tmp_path: Path) ->
     assert pub.read_bytes() == before
 
     code, out, _ = run_cli("diff", "--data-dir", str(data), "--warehouse-dir", str(wh))
-    assert code == cli.EXIT_INVALID
+    assert code == commands.EXIT_INVALID
     assert f"changed: {expected}  FROZEN" in out
     assert pub.read_bytes() == before
 
@@ -111,10 +114,10 @@ def test_lineage_in_releases(tmp_path: Path) -> None:
     assert row is not None
     status, combined, files, version, codebook_sha = row
     assert status == "utkast"  # no releases.csv: draft
-    expected = {p.name: releases.sha256_file(p) for p in (data / "raw" / "2024").iterdir()}
+    expected = {p.name: deliveries.sha256_file(p) for p in (data / "raw" / "2024").iterdir()}
     import json
     assert json.loads(files) == expected
-    assert combined == releases.input_identity(expected.items())[0]
+    assert combined == deliveries.input_identity(expected.items())[0]
     assert version and len(codebook_sha) == 64
 
 

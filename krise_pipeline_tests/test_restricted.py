@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from krise_pipeline import cli, contract
+from krise_pipeline.cli import commands
+from krise_pipeline.metadata import contract
 from krise_pipeline_tests.deliveries import adult_stay, centre, child_stay, visit, write_delivery
 
 CANARIES = ("CANARYPERSON7731", "CANARYSTAY5502", "CANARYCHILD8813", "CANARYVISIT9920")
@@ -20,7 +21,7 @@ CANARIES = ("CANARYPERSON7731", "CANARYSTAY5502", "CANARYCHILD8813", "CANARYVISI
 
 def run(data: Path, wh: Path) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = cli.main(["run", "--data-dir", str(data), "--warehouse-dir", str(wh)], out=out, err=err)
+    code = commands.main(["run", "--data-dir", str(data), "--warehouse-dir", str(wh)], out=out, err=err)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -111,9 +112,9 @@ def test_mutated_delivery_ends_in_success_or_a_clear_error(
     blob = blob[:at] + junk if cut else blob[:at] + junk + blob[at + len(junk):]
     path.write_bytes(blob)
     code, _, err = run(data, wh)
-    assert code in (cli.EXIT_OK, cli.EXIT_INVALID)
+    assert code in (commands.EXIT_OK, commands.EXIT_INVALID)
     assert "Traceback" not in err
-    if code != cli.EXIT_OK:
+    if code != commands.EXIT_OK:
         assert target in err or "delivery" in err.lower()
         assert (wh / "publication.duckdb").read_bytes() == before
     with duckdb.connect(str(wh / "publication.duckdb"), read_only=True) as con:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from krise_pipeline import codebook, contract
+from krise_pipeline.metadata import codebook, contract
 from krise_pipeline_tests import reference
 from krise_sample import DEFAULT_SEED, DEFAULT_YEARS, MAX_CENTRES, generate, generator
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from krise_pipeline import contract
+from krise_pipeline.metadata import contract
 from krise_sample import generate
 
 REPO = Path(__file__).resolve().parent.parent

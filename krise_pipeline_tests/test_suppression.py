@@ -1,6 +1,6 @@
 """Primary and secondary suppression on hand-made cell bases."""
 
-from krise_pipeline.suppression import suppress
+from krise_pipeline.warehouse.suppression import suppress
 
 ADULT = ["alle", "kjonn"]
 CHILD = ["alle", "kjonn", "aldersgruppe", "aldersgruppe_grov"]

@@ -274,7 +274,7 @@ def test_dagster_ui_shows_the_cli_history_and_runs_a_year(tmp_path: Path) -> Non
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from krise_pipeline import locking
+from krise_pipeline.warehouse import locking
 with locking.warehouse_lock(Path(sys.argv[1]), who="krise-pipeline run"):
     Path(sys.argv[2]).write_text("ready")
     time.sleep(60)

@@ -21,8 +21,10 @@ from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
-from krise_pipeline import cli, codebook, contract, reading
-from krise_pipeline.validation import (
+from krise_pipeline.cli import commands
+from krise_pipeline.metadata import codebook, contract
+from krise_pipeline.raw import reading
+from krise_pipeline.validated import (
     MAX_LISTED,
     Problem,
     check_delivery,
@@ -35,7 +37,7 @@ from krise_pipeline.validation import (
     summarise,
     validate_delivery,
 )
-from krise_pipeline.validation.problems import format_problem
+from krise_pipeline.validated.problems import format_problem
 from krise_pipeline_tests.deliveries import (
     Formula,
     adult_stay,
@@ -914,7 +916,7 @@ def test_report_file_for_the_supplier(tmp_path: Path) -> None:
     year_dir = write_rows(tmp_path / str(YEAR), rows)
     out, err = io.StringIO(), io.StringIO()
     target = tmp_path / "rapport.xlsx"
-    assert cli.main(["validate", str(year_dir), "--report", str(target)], out, err) == 1
+    assert commands.main(["validate", str(year_dir), "--report", str(target)], out, err) == 1
     assert "Summary by file and rule:" in err.getvalue()
     assert "2 x rule not_in_year in beboere_opphold.csv lines 2-3, column utflyttet: is this last year's file?" \
         in err.getvalue()
@@ -934,7 +936,7 @@ def test_report_file_for_the_supplier(tmp_path: Path) -> None:
             "Bruk en av kodene i leveransebeskrivelsen."] in problems
     assert sum(1 for r in problems[3:] if r[0] == CHILDREN) == 2
     html_path = tmp_path / "rapport.html"
-    assert cli.main(["validate", str(year_dir), "--report", str(html_path)], io.StringIO(), io.StringIO()) == 1
+    assert commands.main(["validate", str(year_dir), "--report", str(html_path)], io.StringIO(), io.StringIO()) == 1
     page = html_path.read_text(encoding="utf-8")
     assert '<html lang="nb">' in page and "er dette fjorårets fil?" in page and "Hva du gjør" in page
-    assert cli.main(["validate", str(year_dir), "--report", str(tmp_path / "r.txt")], io.StringIO(), err) == 2
+    assert commands.main(["validate", str(year_dir), "--report", str(tmp_path / "r.txt")], io.StringIO(), err) == 2

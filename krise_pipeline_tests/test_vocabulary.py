@@ -6,7 +6,7 @@ from importlib import resources
 
 import pytest
 
-from krise_pipeline.exports import vocabulary
+from krise_pipeline.metadata import vocabulary
 
 pytestmark = pytest.mark.unit
 

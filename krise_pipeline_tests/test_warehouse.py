@@ -8,21 +8,22 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
-from krise_pipeline import sqlfiles, warehouse
+from krise_pipeline.metadata import ddl
+from krise_pipeline.warehouse import build
 
 
 @pytest.fixture
 def con() -> Iterator[duckdb.DuckDBPyConnection]:
     c = duckdb.connect()
-    sqlfiles.create_validated_tables(c, "validated")
-    warehouse.load_dimensions(c)
+    ddl.create_validated_tables(c, "validated")
+    build.load_dimensions(c)
     yield c
     c.close()
 
 
 def load_years(con: duckdb.DuckDBPyConnection) -> None:
     """warehouse.years as the years asset writes it: every year of the survey delivered, all drafts."""
-    warehouse.reconcile_years(con, warehouse.loaded_years(con), {}, [])
+    build.reconcile_years(con, build.loaded_years(con), {}, [])
 
 
 def add_centre(con: duckdb.DuckDBPyConnection, year: int, sid: str, *, women: bool, men: bool,
@@ -61,7 +62,7 @@ def three_centres(con: duckdb.DuckDBPyConnection, year: int = 2024) -> None:
 def test_centre_counts_use_the_base_of_each_target_group(con: duckdb.DuckDBPyConnection) -> None:
     three_centres(con)
     load_years(con)
-    warehouse.build_centre_offers(con)
+    build.build_centre_offers(con)
     got = offers(con, 2024, "tilbud_beboere", "inntakssamtale")
     assert got["kvinner"][:3] == (2, 2, 1.0)
     assert got["menn"][:3] == (1, 2, 0.5)
@@ -73,7 +74,7 @@ def test_centre_counts_use_the_base_of_each_target_group(con: duckdb.DuckDBPyCon
 def test_minst_ett_counts_centres_with_any_item(con: duckdb.DuckDBPyConnection) -> None:
     three_centres(con)
     load_years(con)
-    warehouse.build_centre_offers(con)
+    build.build_centre_offers(con)
     got = offers(con, 2024, "tilbud_beboere", "minst_ett")
     # women: KS001, KS002; men: KS001 (inntakssamtale) and KS003 (barnepass)
     assert got == {"kvinner": (2, 2, 1.0, "Minst ett av tilbudene"),
@@ -85,7 +86,7 @@ def test_minst_ett_counts_centres_with_any_item(con: duckdb.DuckDBPyConnection) 
 def test_organisering_items(con: duckdb.DuckDBPyConnection) -> None:
     three_centres(con)
     load_years(con)
-    warehouse.build_centre_offers(con)
+    build.build_centre_offers(con)
     assert offers(con, 2024, "organisering", "har_tilbud") == {
         "kvinner": (2, 3, 2 / 3, "Har botilbud"), "menn": (2, 3, 2 / 3, "Har botilbud")}
     assert offers(con, 2024, "organisering", "botilbud_menn_egne_lokaler")["menn"][:2] == (1, 2)
@@ -98,7 +99,7 @@ def test_labels_follow_the_year_and_items_follow_the_codebook(con: duckdb.DuckDB
     for year in (2018, 2020, 2024):
         add_centre(con, year, "KS001", women=True, men=False)
     load_years(con)
-    warehouse.build_centre_offers(con)
+    build.build_centre_offers(con)
     assert offers(con, 2020, "tilbud_beboere", "samarbeidsgrupper")["kvinner"][3] == \
         "Deltakelse i ansvarsgrupper rundt beboeren"
     assert offers(con, 2024, "tilbud_beboere", "samarbeidsgrupper")["kvinner"][3] == \
@@ -124,10 +125,10 @@ def add_adults(con: duckdb.DuckDBPyConnection, year: int, n: int, *, kjonn: str,
 
 def build_user_tables(con: duckdb.DuckDBPyConnection) -> None:
     load_years(con)
-    warehouse.build_cell_aggregates(con)
-    warehouse.build_suppression(con)
-    warehouse.build_service_shares(con)
-    warehouse.build_user_counts(con)
+    build.build_cell_aggregates(con)
+    build.build_suppression(con)
+    build.build_service_shares(con)
+    build.build_user_counts(con)
 
 
 def share(con: duckdb.DuckDBPyConnection, population: str, measure: str, breakdown: str = "alle",
@@ -187,11 +188,11 @@ def test_children_age_groups_and_suppression(con: duckdb.DuckDBPyConnection) -> 
 def test_insert_rows_writes_each_row_in_order_with_the_table_s_types() -> None:
     with duckdb.connect() as con:
         con.execute("CREATE TABLE t (year INTEGER, label VARCHAR, share DOUBLE, seen BOOLEAN, built TIMESTAMP)")
-        sqlfiles.insert_rows(con, "t", [(2024, "Alle", 0.5, True, dt.datetime(2025, 1, 2, 3, 4, 5)),
+        ddl.insert_rows(con, "t", [(2024, "Alle", 0.5, True, dt.datetime(2025, 1, 2, 3, 4, 5)),
                                         (2023, None, 1, None, None), (2022, "Ø, «x»", None, False, None)])
-        sqlfiles.insert_rows(con, "t", [])
+        ddl.insert_rows(con, "t", [])
         assert con.execute("SELECT * FROM t").fetchall() == [
             (2024, "Alle", 0.5, True, dt.datetime(2025, 1, 2, 3, 4, 5)), (2023, None, 1.0, None, None),
             (2022, "Ø, «x»", None, False, None)]
         with pytest.raises(ValueError):  # a row of another length is refused, not padded
-            sqlfiles.insert_rows(con, "t", [(2021, "a", 0.1, True, None), (2020, "b")])
+            ddl.insert_rows(con, "t", [(2021, "a", 0.1, True, None), (2020, "b")])

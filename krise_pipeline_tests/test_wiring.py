@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from krise_pipeline import contract
 from krise_pipeline.definitions import build_definitions, settings_for
 from krise_pipeline.defs.resources import KriseSettings
 from krise_pipeline.defs.schedules import yearly_refresh
 from krise_pipeline.defs.sensors import delivery_sensor
+from krise_pipeline.metadata import contract
 
 
 def test_definitions_load_with_layers_as_groups() -> None:
@@ -131,8 +131,8 @@ def test_the_warehouse_connection_is_closed_when_a_step_fails(tmp_path: Path) ->
 
 
 def test_every_warning_check_has_one_rule_and_one_key() -> None:
-    from krise_pipeline import quality
     from krise_pipeline.defs import checks
+    from krise_pipeline.warehouse import quality
 
     names = [name for _, name, _ in checks.WARNINGS]
     assert sorted(names) == sorted(quality.WARNING_RULES) == sorted(quality.WARNING_KEYS)

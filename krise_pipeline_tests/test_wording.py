@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from krise_pipeline.exports import texts, wording
-from krise_pipeline.exports.model import Publication, load_publication
+from krise_pipeline.language import texts, wording
+from krise_pipeline.publication.model import Publication, load_publication
 from krise_pipeline_tests.exports_fixture import build_publication
 
 HEADER = "subject,item,key,text\n"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from krise_pipeline import codebook, contract
+from krise_pipeline.metadata import codebook, contract
 
 __all__ = [
     "BASE_YEAR",

@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 from openpyxl import Workbook
 
-from krise_pipeline import codebook, contract
+from krise_pipeline.metadata import codebook, contract
 from krise_sample import calibration
 from krise_sample.calibration import Volume
 

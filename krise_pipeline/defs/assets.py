@@ -15,10 +15,14 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from krise_pipeline import codebook, public, publish, registry, steps, validation, warehouse
+from krise_pipeline import steps, validated
 from krise_pipeline.defs.partitions import year_partitions
 from krise_pipeline.defs.resources import KriseSettings
 from krise_pipeline.editorial import gate as editorial_gate
+from krise_pipeline.exports import public
+from krise_pipeline.metadata import codebook, registry
+from krise_pipeline.publication import publish
+from krise_pipeline.warehouse import build
 
 POOL = "krise_warehouse"  # one writer at a time on krise.duckdb
 
@@ -145,7 +149,7 @@ def validated_delivery(
     written to the validated tables. The report names file, row or cell, column, rule and value."""
     years = [int(key) for key in context.partition_keys]  # one year, or every year of a CLI run
     with _warehouse(settings, warehouse_db) as con:
-        reports = validation.load_deliveries(con, [(settings.year_dir(year), year) for year in years])
+        reports = validated.load_deliveries(con, [(settings.year_dir(year), year) for year in years])
         failed = {settings.year_dir(year): report for year, report in reports.items() if report}
         if failed:
             raise _delivery_failure(context, failed)
@@ -153,17 +157,17 @@ def validated_delivery(
             yield dg.MaterializeResult(asset_key=["validated", table], metadata=_year_rows(con, table, years))
 
 
-def _delivery_failure(context: dg.AssetExecutionContext, failed: Mapping[Path, validation.Report]) -> dg.Failure:
+def _delivery_failure(context: dg.AssetExecutionContext, failed: Mapping[Path, validated.Report]) -> dg.Failure:
     """The failure of deliveries with problems: every report as its description (what the CLI prints
     and the UI shows first), the summary per year, file and rule as a table in its metadata."""
-    report = "\n\n".join(validation.format_with_summary(result, year_dir) for year_dir, result in failed.items())
+    report = "\n\n".join(validated.format_with_summary(result, year_dir) for year_dir, result in failed.items())
     context.log.error(report)
     rows = [(year_dir.name, s.file, s.rule, s.column or "", f"{s.count:,}",
              "" if s.first is None else f"{s.first}-{s.last}" if s.first != s.last else str(s.first))
             for year_dir, result in failed.items() for s in result.summaries]
     by_rule: dict[str, int] = {}
     for result in failed.values():
-        for name, count in validation.summarise(result.problems).items():
+        for name, count in validated.summarise(result.problems).items():
             by_rule[name] = by_rule.get(name, 0) + count
     return dg.Failure(
         description=report,
@@ -206,7 +210,7 @@ def reference_tables(
 ) -> Iterator[dg.MaterializeResult]:
     """The codebook, questions and the contract's expected cells as warehouse tables."""
     with _warehouse(settings, warehouse_db) as con:
-        warehouse.load_dimensions(con)
+        build.load_dimensions(con)
         for table in registry.built_by("warehouse.load_dimensions"):
             yield dg.MaterializeResult(asset_key=key(table.key), metadata={
                 **described(con, table.key), "codebook_sha256": codebook.codebook_sha256()})
@@ -218,7 +222,7 @@ def sql_table(table: registry.Table) -> dg.AssetsDefinition:
     @dg.asset(**declared(table.key), pool=POOL)
     def _table(settings: KriseSettings, warehouse_db: DuckDBResource) -> dg.MaterializeResult:
         with _warehouse(settings, warehouse_db) as con:
-            warehouse.build_sql_table(con, table.key)
+            build.build_sql_table(con, table.key)
             return dg.MaterializeResult(metadata=described(con, table.key))
 
     return _table
@@ -233,7 +237,7 @@ def suppression_decisions(
 ) -> Iterator[dg.MaterializeResult]:
     """Primary (base < 20) and secondary suppression of the cells computed from person-level data."""
     with _warehouse(settings, warehouse_db) as con:
-        suppressed = warehouse.build_suppression(con)
+        suppressed = build.build_suppression(con)
         for table, n in zip(registry.built_by("warehouse.build_suppression"), suppressed, strict=True):
             yield dg.MaterializeResult(asset_key=key(table.key), metadata={
                 **described(con, table.key), "suppressed_cells": n})

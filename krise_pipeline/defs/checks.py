@@ -7,9 +7,10 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from krise_pipeline import acknowledgements, quality
 from krise_pipeline.defs.resources import KriseSettings
 from krise_pipeline.editorial import gate as editorial_gate
+from krise_pipeline.publication import acknowledgements
+from krise_pipeline.warehouse import quality
 
 Rule = Callable[[duckdb.DuckDBPyConnection], quality.Finding]
 

@@ -12,7 +12,8 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from krise_pipeline import locking, publish
+from krise_pipeline.publication import publish
+from krise_pipeline.warehouse import locking
 
 DATA_DIR_ENV = "KRISE_DATA_DIR"
 WAREHOUSE_DIR_ENV = "KRISE_WAREHOUSE_DIR"

@@ -4,10 +4,10 @@ time: every minute (Europe/Oslo), a year whose publishing time has come is promo
 
 import dagster as dg
 
-from krise_pipeline import public
 from krise_pipeline.defs.jobs import promote_job, refresh_year_job
 from krise_pipeline.defs.partitions import year_partitions
 from krise_pipeline.defs.resources import KriseSettings
+from krise_pipeline.exports import public
 
 
 def previous_year(context: dg.ScheduleEvaluationContext) -> int:

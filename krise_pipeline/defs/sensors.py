@@ -6,10 +6,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from krise_pipeline import deliveries, failures
+from krise_pipeline.defs import failures
 from krise_pipeline.defs.jobs import refresh_year_job
 from krise_pipeline.defs.partitions import year_partitions
 from krise_pipeline.defs.resources import KriseSettings
+from krise_pipeline.raw import deliveries
 
 RAW_FILES_KEY = dg.AssetKey(["raw", "delivery_files"])
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from krise_pipeline.editorial.claims import read
 from krise_pipeline.editorial.placeholders import render
 from krise_pipeline.editorial.verify import Finding, Result, check_reading
-from krise_pipeline.exports.model import Publication
+from krise_pipeline.publication.model import Publication
 
 __all__ = ["Finding", "Result", "check_text"]
 

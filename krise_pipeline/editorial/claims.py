@@ -15,8 +15,9 @@ from dataclasses import dataclass, field, replace
 from functools import cache, partial
 from typing import Final
 
-from krise_pipeline import codebook, contract
 from krise_pipeline.editorial import vocabulary as vocab
+from krise_pipeline.language import sections
+from krise_pipeline.metadata import codebook, contract
 
 # --- the parts of a text ------------------------------------------------------------------
 
@@ -111,10 +112,8 @@ def _norm(text: str) -> str:
 @cache
 def headings() -> dict[str, Context]:
     """Heading text (lower case) -> context, from the question titles and the page's sections."""
-    from krise_pipeline.exports import preview  # local: preview renders editorial texts
-
     out: dict[str, Context] = {}
-    for s in preview.SECTIONS:
+    for s in sections.SECTIONS:
         pop = SECTION_POPULATIONS.get(s.anchor)
         out[_norm(s.heading)] = Context(s.questions, pop)
         for q in s.questions:

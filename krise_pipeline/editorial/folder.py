@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from krise_pipeline import codebook, editorial
+from krise_pipeline import editorial
 from krise_pipeline.editorial import placeholders, verify
-from krise_pipeline.exports.model import Publication
+from krise_pipeline.metadata import codebook
+from krise_pipeline.publication.model import Publication
 
 TEXTS_DIR: Final = "tekster"
 INTRODUCTION: Final = "innledning"

@@ -13,9 +13,10 @@ from typing import Final
 
 import duckdb
 
-from krise_pipeline import contract, quality, sqlfiles
 from krise_pipeline.editorial import folder
-from krise_pipeline.exports.model import read_publication
+from krise_pipeline.metadata import contract, ddl
+from krise_pipeline.publication.model import read_publication
+from krise_pipeline.warehouse import quality
 
 PUBLISHED: Final = contract.PUBLISHED_STATUSES
 
@@ -36,9 +37,9 @@ def build(con: duckdb.DuckDBPyConnection, data_dir: Path) -> tuple[int, int]:
     con.execute("CREATE OR REPLACE TABLE warehouse.editorial_findings "
                 "(year INTEGER, file VARCHAR, line INTEGER, claim VARCHAR, reason VARCHAR, expected VARCHAR)")
     if texts:
-        sqlfiles.insert_rows(con, "warehouse.editorial_texts", texts)
+        ddl.insert_rows(con, "warehouse.editorial_texts", texts)
     if findings:
-        sqlfiles.insert_rows(con, "warehouse.editorial_findings", findings)
+        ddl.insert_rows(con, "warehouse.editorial_findings", findings)
     con.execute("COMMIT")
     return len(texts), len(findings)
 

@@ -16,11 +16,11 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from krise_pipeline import codebook, contract
 from krise_pipeline.editorial import vocabulary as vocab
 from krise_pipeline.editorial.verify import Finding
-from krise_pipeline.exports import rules, texts
-from krise_pipeline.exports.model import Publication
+from krise_pipeline.language import rules, texts
+from krise_pipeline.metadata import codebook, contract
+from krise_pipeline.publication.model import Publication
 
 PLACEHOLDER: Final = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 SUPPRESSION_NOTE: Final = (

@@ -12,12 +12,12 @@ import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from krise_pipeline import codebook, contract
 from krise_pipeline.editorial import claims as cl
 from krise_pipeline.editorial import vocabulary as vocab
-from krise_pipeline.exports import rules, texts
-from krise_pipeline.exports.model import Offer, Publication
-from krise_pipeline.exports.vocabulary import POPULATION_NAMES
+from krise_pipeline.language import rules, texts
+from krise_pipeline.metadata import codebook, contract
+from krise_pipeline.metadata.vocabulary import POPULATION_NAMES
+from krise_pipeline.publication.model import Offer, Publication
 
 FIGURE_KINDS = ("count", "count_of", "base", "range", "quantifier", "percent", "tenths", "users", "share_base")
 """Claims that state a year's level (not a change): the ones that can fit another year."""

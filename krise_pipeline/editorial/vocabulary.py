@@ -15,8 +15,8 @@ from difflib import SequenceMatcher
 from functools import cache
 from typing import Final
 
-from krise_pipeline import codebook, contract
-from krise_pipeline.exports import texts, wording
+from krise_pipeline.language import texts, wording
+from krise_pipeline.metadata import codebook, contract
 
 TOKEN: Final = re.compile(r"[^\W_]+", re.UNICODE)
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from krise_pipeline.exports import charts
-    from krise_pipeline.exports.model import Publication
+    from krise_pipeline.publication.model import Publication
 
 EXPORTS_DIR = "exports"
 PREVIEW_FILE = "index.html"
@@ -31,7 +31,7 @@ __all__ = ["load_publication", "preview_path", "write_exports"]
 
 
 def load_publication(publication_db: Path) -> Publication:
-    from krise_pipeline.exports.model import load_publication as load
+    from krise_pipeline.publication.model import load_publication as load
 
     return load(Path(publication_db))
 
@@ -66,9 +66,11 @@ def write_exports(publication_db: Path, out_dir: Path, data_dir: Path | None = N
 
 def write_open_data(publication_db: Path, out_dir: Path) -> list[Path]:
     """`<out_dir>/data/` from publication.duckdb, built beside the previous folder and swapped in."""
-    from krise_pipeline import publish
-    from krise_pipeline.exports import opendata, texts, vocabulary
-    from krise_pipeline.exports.model import LabelChangeRow
+    from krise_pipeline.exports import opendata
+    from krise_pipeline.language import texts
+    from krise_pipeline.metadata import vocabulary
+    from krise_pipeline.publication import publish
+    from krise_pipeline.publication.model import LabelChangeRow
 
     def footnote(year: int, question: str, item: str, old: str | None, new: str) -> str:
         return texts.footnote(LabelChangeRow(year, question, item, old, new))

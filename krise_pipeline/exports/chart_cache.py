@@ -18,7 +18,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Final
 
-from krise_pipeline.exports import charts, rules
+from krise_pipeline.exports import charts
+from krise_pipeline.language import rules
 
 RECORD_FILE: Final = ".drawn.json"
 

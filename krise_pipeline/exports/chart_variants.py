@@ -17,13 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Final
 
-from krise_pipeline import contract
 from krise_pipeline.exports import charts
 from krise_pipeline.exports.charts import ChartSpec, Series
-from krise_pipeline.exports.model import Publication
-from krise_pipeline.exports.rules import format_int, join_nb, lower_first
-from krise_pipeline.exports.texts import YEAR_SERIES_LENGTH
-from krise_pipeline.exports.vocabulary import TARGET_GROUP_NAMES
+from krise_pipeline.language.rules import format_int, join_nb, lower_first
+from krise_pipeline.language.texts import YEAR_SERIES_LENGTH
+from krise_pipeline.metadata import contract
+from krise_pipeline.metadata.vocabulary import TARGET_GROUP_NAMES
+from krise_pipeline.publication.model import Publication
 
 ITEM: Final = "item"
 GROUP: Final = "group"

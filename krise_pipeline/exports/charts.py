@@ -23,12 +23,12 @@ from html import escape
 from importlib import resources
 from typing import TYPE_CHECKING, Final, Literal
 
-from krise_pipeline import contract
-from krise_pipeline.exports import texts
-from krise_pipeline.exports.model import Publication
-from krise_pipeline.exports.rules import format_int
-from krise_pipeline.exports.texts import YEAR_SERIES_LENGTH
-from krise_pipeline.exports.vocabulary import TARGET_GROUP_NAMES
+from krise_pipeline.language import texts
+from krise_pipeline.language.rules import format_int
+from krise_pipeline.language.texts import YEAR_SERIES_LENGTH
+from krise_pipeline.metadata import contract
+from krise_pipeline.metadata.vocabulary import TARGET_GROUP_NAMES
+from krise_pipeline.publication.model import Publication
 
 if TYPE_CHECKING:
     from PIL.ImageFont import FreeTypeFont

@@ -30,10 +30,9 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import tostring
 
-from krise_pipeline import contract
-from krise_pipeline.exports import rules, texts
-from krise_pipeline.exports.model import CountCell, Publication, ShareCell
-from krise_pipeline.exports.vocabulary import (
+from krise_pipeline.language import rules, texts
+from krise_pipeline.metadata import contract
+from krise_pipeline.metadata.vocabulary import (
     BREAKDOWN_NAMES,
     COUNT_POPULATION_NAMES,
     MEASURE_NAMES,
@@ -47,6 +46,7 @@ from krise_pipeline.exports.vocabulary import (
     measure_order,
     population_order,
 )
+from krise_pipeline.publication.model import CountCell, Publication, ShareCell
 
 DATA_SHEET = "Data"
 NOTES_SHEET = "Om tallene"

@@ -17,15 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING, Final
 
-from krise_pipeline import contract
-from krise_pipeline.exports import texts
-from krise_pipeline.exports.model import Publication
-from krise_pipeline.exports.rules import format_int
-from krise_pipeline.exports.vocabulary import PAGE_KICKER, PAGE_TITLE, SOURCE, STATUS_NAMES
+from krise_pipeline.language import texts
+from krise_pipeline.language.rules import format_int
+from krise_pipeline.language.sections import ShareBlock, page_sections
+from krise_pipeline.metadata import contract
+from krise_pipeline.metadata.vocabulary import PAGE_KICKER, PAGE_TITLE, SOURCE, STATUS_NAMES
+from krise_pipeline.publication.model import Publication
 
 if TYPE_CHECKING:  # Pillow is imported only where charts are drawn
     from krise_pipeline.editorial.folder import CheckedText
@@ -34,86 +34,6 @@ if TYPE_CHECKING:  # Pillow is imported only where charts are drawn
 
 PUBLISHED_STATUSES: Final = contract.PUBLISHED_STATUSES
 """Statuses shown without the draft banner ('revidert' shows its amendment note instead)."""
-
-ShareText = Callable[[Publication, int], str | None]
-
-
-@dataclass(frozen=True)
-class ShareBlock:
-    heading: str
-    paragraph: ShareText
-    populations: tuple[str, ...] = ()  # whose acknowledged changes are noted beside the block
-
-
-@dataclass(frozen=True)
-class Section:
-    anchor: str
-    heading: str
-    questions: tuple[str, ...]
-    context: tuple[str, ...] = ()
-    shares: tuple[ShareBlock, ...] = ()
-
-
-SECTIONS: Final = (
-    Section(
-        "botilbud-for-voksne", "Botilbud for voksne", ("tilbud_beboere", "mal_beboere"),
-        ("Kommunene skal sørge for et likeverdig tilbud til kvinner og menn. Dette betyr ikke nødvendigvis at "
-         "de skal ha samme tilbud, men et tilbud som er tilrettelagt ut fra kjønnsspesifikke behov (Veileder "
-         "til krisesenterloven s. 14).",),
-        (ShareBlock("Bistand under oppholdene til voksne beboere", texts.adult_paragraph,
-                    ("voksne_opphold", "beboere")),),
-    ),
-    Section(
-        "tilbud-til-barn", "Tilbud til barn", ("tilbud_barn", "mal_barn"),
-        ("I henhold til krisesenterloven skal kommunen ta vare på barn på en måte som er tilpasset deres "
-         "behov, og sørge for at barns rettigheter ivaretas under opphold i krisesentertilbudet (§ 3).",),
-        (ShareBlock("Bistand under oppholdene til barn", texts.child_paragraph, ("barn_opphold", "barn")),
-         ShareBlock("Bistand til barn har sammenheng med alder", texts.age_paragraph)),
-    ),
-    Section(
-        "dagtilbudet", "Dagtilbudet", ("tilbud_dagbrukere", "prosedyre_dagbrukere"),
-        ("Ifølge krisesenterloven (§ 2) skal krisesentrene gi et dagtilbud med støtte, råd og veiledning. "
-         "Dagtilbudet retter seg mot personer som kun bruker krisesentertilbudet for samtaler og "
-         "rådgivning, og personer som tidligere har bodd på senteret og trenger støtte i en "
-         "reetableringsfase.",),
-        (ShareBlock("Bistand ved dagsbesøkene", texts.visit_paragraph, ("dagsbesok", "dagbrukere")),),
-    ),
-    Section(
-        "tilbud-til-parorende", "Tilbud til pårørende", ("tilbud_parorende",),
-        ("Krisesentrene er ikke pålagt å gi tilbud til pårørende.",),
-    ),
-    Section(
-        "sikkerhetstiltak", "Sikkerhetstiltak ved krisesentrene", ("sikkerhetstiltak", "politivurdering"),
-        ("I krisesenterlovens § 2 er det presisert at kommunene skal sørge for et trygt botilbud. Beskyttelse "
-         "er et hovedelement i krisesentertilbudet.",),
-    ),
-    Section(
-        "brukermedvirkning", "Rutiner for brukermedvirkning", ("brukermedvirkning",),
-        ("Krisesenterlovens § 3 omfatter krav om individuell tilrettelegging, noe som forutsetter "
-         "brukermedvirkning.",),
-    ),
-    Section(
-        "informasjonsarbeid", "Utadrettet informasjonsarbeid",
-        ("informasjonsarbeid", "utdanningsinstitusjoner", "nettside"),
-        ("Ifølge kommuneloven (§ 4) skal kommuner, og krisesentrene, aktivt informere om sin virksomhet.",),
-    ),
-)
-OTHER_SECTION: Final = Section("andre-sporsmal", "Andre spørsmål", ())
-
-
-def page_sections(pub: Publication) -> list[Section]:
-    """The sections that have something to show, plus any published question no section names."""
-    placed = {q for s in SECTIONS for q in s.questions} | {contract.ORGANISERING}
-    out: list[Section] = []
-    for s in SECTIONS:
-        present = tuple(q for q in s.questions if pub.has_question(q))
-        if present or s.shares:
-            out.append(Section(s.anchor, s.heading, present, s.context, s.shares))
-    rest = tuple(q.question for q in pub.questions if q.question not in placed)
-    if rest:
-        out.append(Section(OTHER_SECTION.anchor, OTHER_SECTION.heading, rest))
-    return out
-
 
 def open_data_links(table: str, what: str = "Last ned data") -> str:
     """'Last ned data: CSV, Parquet, JSON-stat' for a table of the open data folder (data/)."""

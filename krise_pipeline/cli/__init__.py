@@ -1,0 +1,1 @@
+"""The command line and the machinery that starts Dagster runs for it."""

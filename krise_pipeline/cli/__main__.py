@@ -1,0 +1,5 @@
+"""`python -m krise_pipeline.cli`: the same as `krise-pipeline`."""
+
+from krise_pipeline.cli.commands import console
+
+console()

@@ -1,0 +1,1 @@
+"""The page's language: number formatting, the wording of sentences and the texts built from the figures."""

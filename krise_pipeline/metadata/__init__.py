@@ -1,0 +1,1 @@
+"""What the data means: the contract's vocabulary, the codebook, every table and field, and the DDL made from them."""
