@@ -13,6 +13,7 @@ import duckdb
 from krise_pipeline.definitions import build_definitions, settings_for
 from krise_pipeline.metadata import ddl, registry
 from krise_pipeline.publication import catalog, publish
+from krise_pipeline.warehouse import sql as warehouse_sql
 
 REPO = Path(__file__).resolve().parent.parent
 RESTRICTED_LAYERS = ("raw", "validated", "warehouse")
@@ -32,7 +33,7 @@ def test_every_sql_file_of_the_registry_exists() -> None:
         for name in table.build.files:
             assert sql.joinpath(f"{name}.sql").is_file(), (table.key, name)
         # the last file writes the table itself
-        assert f"CREATE OR REPLACE TABLE {table.key} " in ddl.load(table.build.files[-1]), table.key
+        assert f"CREATE OR REPLACE TABLE {table.key} " in warehouse_sql.load(table.build.files[-1]), table.key
 
 
 def test_every_step_of_the_registry_is_a_function_of_the_package() -> None:

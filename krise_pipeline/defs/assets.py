@@ -204,14 +204,14 @@ def years(context: dg.AssetExecutionContext, settings: KriseSettings, warehouse_
                                               "notices": _notices(notices)})
 
 
-@dg.multi_asset(specs=[spec(t) for t in registry.built_by("warehouse.load_dimensions")], pool=POOL)
+@dg.multi_asset(specs=[spec(t) for t in registry.built_by("warehouse.build.load_dimensions")], pool=POOL)
 def reference_tables(
     settings: KriseSettings, warehouse_db: DuckDBResource
 ) -> Iterator[dg.MaterializeResult]:
     """The codebook, questions and the contract's expected cells as warehouse tables."""
     with _warehouse(settings, warehouse_db) as con:
         build.load_dimensions(con)
-        for table in registry.built_by("warehouse.load_dimensions"):
+        for table in registry.built_by("warehouse.build.load_dimensions"):
             yield dg.MaterializeResult(asset_key=key(table.key), metadata={
                 **described(con, table.key), "codebook_sha256": codebook.codebook_sha256()})
 
@@ -231,14 +231,14 @@ def sql_table(table: registry.Table) -> dg.AssetsDefinition:
 SQL_TABLES: Sequence[dg.AssetsDefinition] = [sql_table(t) for t in registry.sql_built()]
 
 
-@dg.multi_asset(specs=[spec(t) for t in registry.built_by("warehouse.build_suppression")], pool=POOL)
+@dg.multi_asset(specs=[spec(t) for t in registry.built_by("warehouse.build.build_suppression")], pool=POOL)
 def suppression_decisions(
     settings: KriseSettings, warehouse_db: DuckDBResource
 ) -> Iterator[dg.MaterializeResult]:
     """Primary (base < 20) and secondary suppression of the cells computed from person-level data."""
     with _warehouse(settings, warehouse_db) as con:
         suppressed = build.build_suppression(con)
-        for table, n in zip(registry.built_by("warehouse.build_suppression"), suppressed, strict=True):
+        for table, n in zip(registry.built_by("warehouse.build.build_suppression"), suppressed, strict=True):
             yield dg.MaterializeResult(asset_key=key(table.key), metadata={
                 **described(con, table.key), "suppressed_cells": n})
 

@@ -104,7 +104,7 @@ SUPPRESSED = _c("suppressed", "BOOLEAN", "True when the cell is hidden (base bel
 # --- raw and validated: the deliveries ---------------------------------------------------------------
 
 _RECORD_HELP = "0/1 help given; NULL exactly when reservert"
-_VALIDATED_BUILD = Step("validation.load_delivery")
+_VALIDATED_BUILD = Step("validated.load_delivery")
 _VALIDATED_DEPS = ("raw.delivery_files",)
 _VALIDATED_KINDS = ("pandera",)
 _VALIDATED_NOTES = ("Checked per file and across files by pandera models (the stays and visits inside DuckDB) "
@@ -192,8 +192,8 @@ VALIDATED: tuple[Table, ...] = (
 
 _SURVEY = ("validated.sentreskjema", "validated.senter_svar")
 _RECORDS = ("validated.beboere_opphold", "validated.barn_opphold", "validated.dagsbesok")
-_DIMENSIONS = Step("warehouse.load_dimensions")
-_SUPPRESSION = Step("warehouse.build_suppression")
+_DIMENSIONS = Step("warehouse.build.load_dimensions")
+_SUPPRESSION = Step("warehouse.build.build_suppression")
 _MEASURE_COUNT = "HUGEINT"
 
 
@@ -408,7 +408,7 @@ CODES = Table("publication.codes", "one row per coded column and code",
                   _c("code", "VARCHAR", "The code as stored"),
                   _c("label", "VARCHAR", "The label as published (Norwegian)"),
                   _c("description", "VARCHAR", "What the code means"),
-              ), Step("catalog.codes"), published=True)
+              ), Step("publication.catalog.codes"), published=True)
 
 TABLES: tuple[Table, ...] = (*RAW, *VALIDATED, *WAREHOUSE, CODES)
 BY_KEY = {t.key: t for t in TABLES}
