@@ -1,8 +1,10 @@
 """Shared test set-up: tiers as markers, a private Dagster instance for every test, and the shipped
 sample run once per session.
 
-Tiers (`pytest -m <tier>`): `unit` pure functions on hand-made inputs; `sql` the warehouse SQL on
-hand-made tables; `assets` Dagster assets and jobs against a temp DuckDB, in process; `wiring`
+Tiers (`pytest -m <tier>`) are folders: a module's folder under krise_pipeline_tests/ gives its
+tests the marker, and a module outside them is refused. `unit` pure functions on hand-made inputs
+(in folders mirroring the package); `sql` the warehouse SQL on hand-made tables; `assets` Dagster
+assets and jobs against a temp DuckDB, in process; `wiring`
 Definitions, schedule, sensors, resources; `e2e` the CLI end to end (subprocesses, the sample
 run); `browser` headless Chromium (the preview page, the Dagster UI); `backtest` the published
 figures. `make test-fast` runs unit, sql, assets and wiring: no subprocess, no browser.
@@ -17,29 +19,23 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from krise_pipeline_tests.support.paths import REPO
+
 TIERS = ("unit", "sql", "assets", "wiring", "e2e", "browser", "backtest")
-MODULE_TIERS = {
-    "test_ledger": "unit", "test_suppression": "unit", "test_exports_rules": "unit", "test_reading": "unit",
-    "test_validation": "unit", "test_exports": "unit", "test_vocabulary": "unit", "test_sample": "unit",
-    "test_editorial": "unit", "test_calibration": "unit", "test_models": "unit",
-    "test_quality": "sql", "test_warehouse": "sql",
-    "test_wiring": "wiring",
-    "test_pipeline": "e2e", "test_releases": "e2e", "test_release_ledger": "e2e", "test_restricted": "e2e",
-    "test_shipped_sample": "e2e", "test_bench": "e2e", "test_instance": "e2e", "test_editorial_seed": "e2e",
-    "test_editorial_pipeline": "e2e", "test_release_time": "unit", "test_public": "e2e",
-    "test_ui": "browser", "test_exports_browser": "browser",
-}
-BACKTESTS = {"test_backtest_reproduces_every_published_figure", "test_reproduces_every_published_figure"}
+TESTS = Path(__file__).resolve().parent
+
+
+def tier_of(path: Path) -> str:
+    """The tier of a test module: the first folder under krise_pipeline_tests/, one of TIERS."""
+    folder = path.resolve().relative_to(TESTS).parts[0]
+    if folder not in TIERS:
+        raise pytest.UsageError(f"{path}: a test module belongs in one of the tier folders {', '.join(TIERS)}")
+    return folder
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
-        if not any(item.get_closest_marker(t) for t in TIERS):
-            item.add_marker(getattr(pytest.mark, MODULE_TIERS.get(module, "e2e")))
-        if item.originalname in BACKTESTS:
-            item.add_marker(pytest.mark.backtest)
+        item.add_marker(getattr(pytest.mark, tier_of(item.path)))
 
 
 @pytest.fixture(scope="session")
