@@ -85,6 +85,7 @@ test-fast: $(STAMP_DEV) lint typecheck
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check krise_pipeline krise_sample krise_pipeline_tests bench
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy krise_pipeline krise_sample
