@@ -19,7 +19,7 @@ in a fresh warehouse folder, in a child process per scale:
              build_suppression, build_service_shares, build_user_counts, build_releases
              (and the vintages of revised figures, as the vintages asset does)
   publish    publish.publish (new file, atomic swap)
-  exports    exports.write_exports (Excel, charts, preview page)
+  exports    writer.write_exports (Excel, charts, preview page)
   data_total validate + aggregate + publish (the summary's total_s)
   end_to_end data_total + exports
   cli        `krise-pipeline run` as a subprocess, wall seconds (1x and 10x, and the shipped sample;
@@ -256,10 +256,10 @@ def stage_publish(db: Path, warehouse_dir: Path) -> None:
 
 
 def stage_exports(warehouse_dir: Path) -> None:
-    from krise_pipeline import exports
+    from krise_pipeline.exports import writer
     from krise_pipeline.publication import publish
 
-    exports.write_exports(warehouse_dir / publish.PUBLICATION_FILE, warehouse_dir / "exports")
+    writer.write_exports(warehouse_dir / publish.PUBLICATION_FILE, warehouse_dir / "exports")
 
 
 def child(spec: dict[str, Any]) -> dict[str, Any]:
@@ -329,7 +329,8 @@ def generator_fingerprint() -> str:
     sample = REPO / "krise_sample"
     h = hashlib.sha256()
     for p in (sample / "generator.py", sample / "calibration.py", *sorted((sample / "calibration").glob("*.csv")),
-              pkg / "metadata" / "contract.py", pkg / "metadata" / "codebook.py", pkg / "data" / "codebook.csv", pkg / "data" / "questions.csv"):
+              pkg / "metadata" / "contract.py", pkg / "metadata" / "codebook.py", pkg / "data" / "codebook.csv",
+              pkg / "data" / "questions.csv"):
         h.update(p.read_bytes())
     return h.hexdigest()
 

@@ -119,11 +119,11 @@ def build_acknowledgements(con: duckdb.DuckDBPyConnection, path: Path) -> int:
 def write_exports(publication_db: Path, exports_dir: Path, data_dir: Path | None = None) -> dict[str, int]:
     """Every reader-facing file from publication.duckdb (with the editors' texts of `data_dir`);
     returns the number of files by type."""
-    from krise_pipeline import exports
+    from krise_pipeline.exports import writer  # the exports' code: only when they are written
 
     for stale in exports_dir.rglob(".*.tmp"):  # left by a killed run
         stale.unlink()
-    paths = exports.write_exports(publication_db, exports_dir, data_dir)
+    paths = writer.write_exports(publication_db, exports_dir, data_dir)
     publish.make_public(exports_dir)
     kinds: dict[str, int] = {}
     for p in paths:

@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from krise_pipeline.publication import publish
+from krise_pipeline.publication import catalog, publish
 
 DATA_DIR = "data"
 JSONSTAT_DIR = "jsonstat"
@@ -102,7 +102,6 @@ def read_codes(con: duckdb.DuckDBPyConnection) -> list[dict[str, str | None]]:
                    "AND schema_name = 'main' AND table_name = 'codes'").fetchone() == (1,):
         rows: list[tuple[object, ...]] = con.execute(f"SELECT {', '.join(keys)} FROM codes").fetchall()
     else:
-        from krise_pipeline.publication import catalog
 
         rows = list(catalog.codes())
     return [{k: None if v is None else str(v) for k, v in zip(keys, row, strict=True)} for row in rows]

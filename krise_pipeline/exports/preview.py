@@ -20,6 +20,10 @@ from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Final
 
+from krise_pipeline.editorial import claims
+from krise_pipeline.editorial.placeholders import SUPPRESSION_NOTE
+from krise_pipeline.exports import chart_variants
+from krise_pipeline.exports import charts as drawing
 from krise_pipeline.language import texts
 from krise_pipeline.language.rules import format_int
 from krise_pipeline.language.sections import ShareBlock, page_sections
@@ -27,7 +31,7 @@ from krise_pipeline.metadata import contract
 from krise_pipeline.metadata.vocabulary import PAGE_KICKER, PAGE_TITLE, SOURCE, STATUS_NAMES
 from krise_pipeline.publication.model import Publication
 
-if TYPE_CHECKING:  # Pillow is imported only where charts are drawn
+if TYPE_CHECKING:
     from krise_pipeline.editorial.folder import CheckedText
     from krise_pipeline.exports.chart_variants import Choice, Dimension
     from krise_pipeline.exports.charts import ChartSpec, RenderedChart
@@ -120,9 +124,6 @@ LIST_ITEM: Final = ("- ", "* ", "• ")
 def editorial_block(checked: CheckedText, *, highlight: bool) -> str:
     """An editor's text (placeholders filled in) as HTML; on a draft its findings are marked
     in the text and listed under it."""
-    from krise_pipeline.editorial import claims  # local: the editorial package imports this module
-    from krise_pipeline.editorial.placeholders import SUPPRESSION_NOTE
-
     text = checked.rendered.text
     marks = sorted((f.start, f.end, f"{f.reason}; publikasjonen: {f.expected}")
                    for f in checked.findings if highlight and f.end > f.start)
@@ -178,10 +179,8 @@ class VariantTemplates:
 
     def svg(self, spec: ChartSpec) -> str:
         """The <svg> element of `spec`, drawn by `draw` (e.g. a `chart_cache.VariantCache`) or here."""
-        from krise_pipeline.exports import charts
-
         if spec not in self._svg:
-            self._svg[spec] = self._draw(spec) if self._draw else charts.svg_element(spec, charts.layout(spec))
+            self._svg[spec] = self._draw(spec) if self._draw else drawing.svg_element(spec, drawing.layout(spec))
         return self._svg[spec]
 
     def add(self, spec: ChartSpec, svg_inline: str | None = None) -> str:
@@ -223,8 +222,6 @@ def chart_block(pub: Publication, question: str, year: int, chart: RenderedChart
                 variants: VariantTemplates | None = None) -> str:
     """A question's chart with its texts; with `variants`, the controls that regroup the chart
     (their templates kept in `variants`)."""
-    from krise_pipeline.exports import chart_variants
-
     q = pub.question(question)
     spec = chart.spec
     h = f"h{heading_level}"
@@ -441,8 +438,6 @@ def _state_page(pub: Publication, charts: Mapping[str, RenderedChart] | None,
                 editorial: Mapping[str, CheckedText], variants: VariantTemplates | None) -> tuple[str, str]:
     """(the page's visible parts, its <title>) for one state of the publication: its latest year
     and everything up to it. Without `charts`, the charts are drawn in memory (no files)."""
-    from krise_pipeline.exports import charts as drawing
-
     year = pub.latest_year
     if charts is None:
         store = variants or VariantTemplates()

@@ -6,7 +6,7 @@ restricted preview (`warehouse/exports/`) and in publication.duckdb, marked with
 
 public/ is written from publication.duckdb alone: a copy of it holding only the years that are
 out (every table with a `year` column keeps only those years; the label changes up to the latest
-of them) goes through the same export code as the preview (`exports.write_exports`), so every file
+of them) goes through the same export code as the preview (`writer.write_exports`), so every file
 that code writes (downloads, charts, page, open data) reaches public/ restricted to those years.
 The folder is built beside the old one and swapped in as a whole; a failed build leaves the
 previous public/ as it was. `released.json` in it lists the years it holds.
@@ -25,7 +25,9 @@ from pathlib import Path
 
 import duckdb
 
+from krise_pipeline.exports import PREVIEW_FILE, writer
 from krise_pipeline.metadata import contract
+from krise_pipeline.metadata.vocabulary import PAGE_TITLE
 from krise_pipeline.publication import publish, releases
 
 PUBLIC_DIR = "public"
@@ -154,8 +156,6 @@ def restrict(source: Path, years: Sequence[int], target: Path) -> Path:
 
 def empty_page() -> str:
     """public/index.html while no year is out."""
-    from krise_pipeline.metadata.vocabulary import PAGE_TITLE
-
     title = escape(PAGE_TITLE)
     return ("<!DOCTYPE html>\n<html lang=\"nb\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{title} – krisesenterstatistikken</title>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n"
@@ -178,8 +178,6 @@ class PublicResult:
 def write_public(publication_db: Path, warehouse_dir: Path, data_dir: Path | None = None,
                  moment: dt.datetime | None = None) -> PublicResult:
     """Rebuild `<warehouse_dir>/public/` for the years out at `moment` (default: now) and swap it in."""
-    from krise_pipeline import exports
-
     moment = moment or releases.now()
     target = public_dir(warehouse_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -197,9 +195,9 @@ def write_public(publication_db: Path, warehouse_dir: Path, data_dir: Path | Non
         if years:
             with tempfile.TemporaryDirectory(dir=target.parent, prefix=".public-publication.") as scratch:
                 copy = restrict(Path(publication_db), years, Path(scratch) / publish.PUBLICATION_FILE)
-                result.files = len(exports.write_exports(copy, tmp, data_dir))
+                result.files = len(writer.write_exports(copy, tmp, data_dir))
         else:
-            (tmp / exports.PREVIEW_FILE).write_text(empty_page(), encoding="utf-8")
+            (tmp / PREVIEW_FILE).write_text(empty_page(), encoding="utf-8")
             result.files = 1
         (tmp / RELEASED_FILE).write_text(json.dumps({"years": years}) + "\n", encoding="utf-8")
         publish.make_public(tmp)

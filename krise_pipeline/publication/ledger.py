@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 
 from krise_pipeline.metadata import contract, ddl
+from krise_pipeline.publication.releases import format_publish_time, parse_publish_time
 
 LEDGER_DIR = "ledger"
 SUPPRESSED = ".."
@@ -131,7 +132,6 @@ class YearLedger:
 
     def is_out(self, moment: dt.datetime) -> bool:
         """Whether the year is public at `moment` by its recorded publishing time."""
-        from krise_pipeline.publication.releases import parse_publish_time
 
         return not self.publiseres or parse_publish_time(self.publiseres) <= moment
 
@@ -561,7 +561,6 @@ def warehouse_statuses(con: duckdb.DuckDBPyConnection) -> tuple[dict[int, tuple[
 
 def warehouse_times(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
     """year -> its publishing time as releases.csv writes it (Europe/Oslo), from `warehouse.releases`."""
-    from krise_pipeline.publication.releases import format_publish_time
 
     rows = con.execute("SELECT year, publiseres FROM warehouse.releases WHERE publiseres IS NOT NULL").fetchall()
     return {int(y): format_publish_time(at.replace(tzinfo=dt.UTC)) for y, at in rows}

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from krise_pipeline.metadata import contract, ddl, registry
+from krise_pipeline.publication import catalog
 
 PUBLICATION_FILE = "publication.duckdb"
 TMP_PREFIX = ".publication.duckdb."
@@ -41,7 +42,6 @@ def _sql_text(text: str) -> str:
 
 def describe(con: duckdb.DuckDBPyConnection, database: str) -> None:
     """COMMENTs on every published table and column, from the catalog."""
-    from krise_pipeline.publication import catalog
 
     for table in catalog.PUBLISHED:
         present = {c for (c,) in con.execute(
@@ -152,7 +152,6 @@ def publish(
     remove_stale_temporaries(warehouse_dir)
     target = warehouse_dir / PUBLICATION_FILE
     tmp = warehouse_dir / f"{TMP_PREFIX}{os.getpid()}.tmp"
-    from krise_pipeline.publication import catalog
 
     con.execute(f"ATTACH {_sql_text(str(tmp))} AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
     try:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pytest
 
-from krise_pipeline.exports import write_exports
+from krise_pipeline.exports.writer import write_exports
 from krise_pipeline_tests.support.chromium import CHROMIUM, CHROMIUM_ARGS, require_browser
 from krise_pipeline_tests.support.exports_fixture import build_publication
 

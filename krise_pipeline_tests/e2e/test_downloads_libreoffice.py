@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from krise_pipeline.exports import write_exports
+from krise_pipeline.exports.writer import write_exports
 from krise_pipeline_tests.support.exports_fixture import AT_LABEL, EQUALS_LABEL, build_publication
 
 # comma, double quote, UTF-8, from line 1, (import cell formats), language default, quoted fields

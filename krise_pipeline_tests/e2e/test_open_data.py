@@ -24,8 +24,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from krise_pipeline import exports, steps
-from krise_pipeline.exports import opendata
+from krise_pipeline import steps
+from krise_pipeline.exports import opendata, writer
 from krise_pipeline.metadata import contract
 from krise_pipeline.publication import publish
 
@@ -300,10 +300,10 @@ def digest(folder: Path) -> dict[str, str]:
 WRITER = """
 import sys
 from pathlib import Path
-from krise_pipeline import exports
+from krise_pipeline.exports import writer
 from krise_pipeline.exports.opendata import OpenDataError
 try:
-    exports.write_open_data(Path(sys.argv[1]), Path(sys.argv[2]))
+    writer.write_open_data(Path(sys.argv[1]), Path(sys.argv[2]))
 except OpenDataError as e:
     print(e, file=sys.stderr)
     sys.exit(1)
@@ -323,7 +323,7 @@ def previous(shipped_publication: Path, data_dir: Path, tmp_path: Path) -> tuple
 def test_the_same_publication_gives_the_same_files(shipped_publication: Path, data_dir: Path,
                                                    previous: tuple[Path, dict[str, str]]) -> None:
     out, before = previous
-    exports.write_open_data(shipped_publication, out)
+    writer.write_open_data(shipped_publication, out)
     assert digest(out / "data") == digest(data_dir) != before
 
 

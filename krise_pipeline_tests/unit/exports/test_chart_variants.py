@@ -7,8 +7,9 @@ import json
 import re
 from pathlib import Path
 
-from krise_pipeline.exports import chart_cache, charts, preview, write_exports
+from krise_pipeline.exports import chart_cache, charts, preview
 from krise_pipeline.exports import chart_variants as cv
+from krise_pipeline.exports.writer import write_exports
 from krise_pipeline.metadata import contract
 from krise_pipeline.publication.model import Offer, Publication, QuestionInfo, Release, load_publication
 from krise_pipeline_tests.support.exports_fixture import build_publication, execute

@@ -19,7 +19,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from krise_pipeline.exports import charts, excel, preview, preview_path, write_exports
+from krise_pipeline.exports import charts, excel, preview, preview_path
+from krise_pipeline.exports.writer import write_exports
 from krise_pipeline.language import texts
 from krise_pipeline.publication.model import Publication, load_publication
 from krise_pipeline_tests.support.exports_fixture import (
