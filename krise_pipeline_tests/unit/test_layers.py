@@ -6,6 +6,7 @@ these tests hold the package to it and show that it catches a backwards import.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -66,3 +67,24 @@ def test_the_contract_keeps_the_package_and_refuses_a_backwards_import(tmp_path:
     broken = lint(tmp_path)
     assert broken.returncode == 1
     assert "krise_pipeline.metadata.codebook -> krise_pipeline.exports.charts" in broken.stdout
+
+
+def test_the_readme_layout_is_the_folder_tree() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- layout:", 1)[1].split("```", 2)[1]
+    entries: dict[str, list[str]] = {}
+    current = ""
+    for line in block.splitlines():
+        top = re.match(r"^[├└]── (\S+)", line)
+        if top:
+            current = top.group(1)
+            entries[current] = []
+        if current:
+            entries[current] += re.findall(r"\b(\w+(?:/\*)?\.(?:py|sql|csv|yaml))\b", line.split(current, 1)[-1])
+    tree = {f"{p.name}/" for p in PACKAGE.iterdir() if (p / "__init__.py").is_file() or p.name == "data"}
+    tree |= {p.name for p in PACKAGE.glob("*.py") if p.name != "__init__.py"}
+    assert set(entries) == tree
+    for entry, named in entries.items():
+        if entry.endswith("/") and entry != "data/":
+            for name in named:  # every module the README names is in that package
+                assert list((PACKAGE / entry).glob(name)), f"README names {entry}{name}, which does not exist"
