@@ -240,14 +240,17 @@ def read_survey(path: Path, sheet: str, number_widths: Mapping[str, int] | None 
             shown = ", ".join(names) or "none"
             raise _fail("", "missing_sheet", f"the workbook has no sheet '{sheet}' (sheets: {shown})",
                         value=shown)
+        rows = worksheet.rows()
         try:
-            return _read_sheet(worksheet.rows(), sheet, number_widths or {})
+            return _read_sheet(rows, sheet, number_widths or {})
         except UnreadableFile:
             raise
         except Exception as exc:  # any parser error on untrusted bytes
             raise _fail(
                 "", "not_xlsx", f"the sheet '{sheet}' cannot be read ({type(exc).__name__})"
             ) from None
+        finally:
+            rows.close()  # a refusal mid-sheet: the sheet's stream in the archive is closed now, not at gc
 
 
 def _read_sheet(sheet_rows: Iterator[xlsx.Row], sheet: str, number_widths: Mapping[str, int]) -> SurveySheet:

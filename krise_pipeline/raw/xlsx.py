@@ -19,7 +19,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, Final
 from xml.etree.ElementTree import Element
@@ -178,7 +178,7 @@ class Sheet:
     duration_styles: frozenset[int]
     epoch_1904: bool
 
-    def rows(self) -> Iterator[Row]:
+    def rows(self) -> Generator[Row, None, None]:
         """The rows with any cell in the sheet's XML, in order (rows without cells are left out)."""
         with self.archive.open(self.part) as stream:
             previous = 0

@@ -21,7 +21,8 @@ def percent(share: float) -> int:
 def test_backtest_reproduces_every_published_figure(shipped_run: tuple[Path, Path]) -> None:
     _, wh = shipped_run
     con = duckdb.connect(str(wh / "publication.duckdb"), read_only=True)
-    rows = list(csv.DictReader(FIGURES.open(encoding="utf-8")))
+    with FIGURES.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
     assert len(rows) > 100
     misses = []
     for r in rows:
