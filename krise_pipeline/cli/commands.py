@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NoReturn
 
+from krise_pipeline import settings
 from krise_pipeline.cli import instance as project_instance
 from krise_pipeline.metadata import contract
 from krise_pipeline.warehouse.locking import Busy
@@ -308,13 +309,10 @@ def cmd_check_text(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
     from krise_pipeline import editorial
     from krise_pipeline.editorial import folder
-    from krise_pipeline.publication import publish
     from krise_pipeline.publication.model import load_publication
 
-    # the folders as `settings_for` resolves them, without importing Dagster (an editor's command)
-    data_dir = Path(args.data_dir or os.environ.get("KRISE_DATA_DIR") or "data")
-    publication_db = Path(args.warehouse_dir or os.environ.get("KRISE_WAREHOUSE_DIR") or "warehouse") / \
-        publish.PUBLICATION_FILE
+    folders = settings.from_environment(args.data_dir, args.warehouse_dir)  # no Dagster: an editor's command
+    data_dir, publication_db = Path(folders.data_dir), folders.publication_db
     path = Path(args.file)
     in_folder = folder.texts_dir(data_dir) / str(args.year) / f"{args.file}{folder.SUFFIX}"
     if not path.exists() and in_folder.exists():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,76 +11,17 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from krise_pipeline.publication import publish
+from krise_pipeline import settings
 from krise_pipeline.warehouse import locking
 
-DATA_DIR_ENV = "KRISE_DATA_DIR"
-WAREHOUSE_DIR_ENV = "KRISE_WAREHOUSE_DIR"
-WAREHOUSE_FILE = "krise.duckdb"
 
+class KriseSettings(dg.ConfigurableResource, settings.Folders):
+    """The data folder (raw/<year>/ and releases.csv) and the warehouse folder (contract section 3);
+    the paths inside them come from `settings.Folders`."""
 
-def default_data_dir() -> str:
-    return os.environ.get(DATA_DIR_ENV) or "data"
-
-
-def default_warehouse_dir() -> str:
-    return os.environ.get(WAREHOUSE_DIR_ENV) or "warehouse"
-
-
-class KriseSettings(dg.ConfigurableResource):
-    """The data folder (raw/<year>/ and releases.csv) and the warehouse folder (contract section 3)."""
-
-    data_dir: str = "data"
-    warehouse_dir: str = "warehouse"
+    data_dir: str = settings.DEFAULT_DATA_DIR
+    warehouse_dir: str = settings.DEFAULT_WAREHOUSE_DIR
     recheck_published: bool = False  # warning checks also compare published years
-
-    @property
-    def acknowledgements_csv(self) -> Path:
-        return Path(self.data_dir) / "acknowledgements.csv"
-
-    @property
-    def ledger_dir(self) -> Path:
-        return Path(self.data_dir) / "ledger"
-
-    @property
-    def raw_dir(self) -> Path:
-        return Path(self.data_dir) / "raw"
-
-    def year_dir(self, year: int | str) -> Path:
-        return self.raw_dir / str(year)
-
-    @property
-    def releases_csv(self) -> Path:
-        return Path(self.data_dir) / "releases.csv"
-
-    @property
-    def warehouse_path(self) -> Path:
-        return Path(self.warehouse_dir)
-
-    @property
-    def warehouse_db(self) -> Path:
-        return self.warehouse_path / WAREHOUSE_FILE
-
-    @property
-    def publication_db(self) -> Path:
-        return self.warehouse_path / publish.PUBLICATION_FILE
-
-    @property
-    def exports_dir(self) -> Path:
-        return self.warehouse_path / "exports"
-
-    def delivered_years(self) -> list[int]:
-        """Years with a delivery folder (four-digit folder names under raw/)."""
-        if not self.raw_dir.is_dir():
-            return []
-        return sorted(int(p.name) for p in self.raw_dir.iterdir()
-                      if p.is_dir() and len(p.name) == 4 and p.name.isdigit())
-
-    def restrict_permissions(self) -> None:
-        """Make the restricted warehouse readable by its owner only (contract section 3)."""
-        for p in (self.warehouse_db, self.warehouse_db.with_name(WAREHOUSE_FILE + ".wal")):
-            with contextlib.suppress(FileNotFoundError):
-                os.chmod(p, 0o600)
 
 
 class WarehouseDB(DuckDBResource):
@@ -152,13 +92,7 @@ def warehouse_resource(settings: KriseSettings) -> WarehouseDB:
 
 def settings_for(data_dir: str | None = None, warehouse_dir: str | None = None,
                  recheck_published: bool | None = None) -> KriseSettings:
-    """The folders: given ones, else KRISE_DATA_DIR / KRISE_WAREHOUSE_DIR, else `data` and `warehouse`
-    relative to the working directory. Warning checks compare published years too when asked
-    (or KRISE_RECHECK_PUBLISHED=1)."""
-    if recheck_published is None:
-        recheck_published = os.environ.get("KRISE_RECHECK_PUBLISHED", "") in ("1", "true", "yes")
-    return KriseSettings(
-        data_dir=data_dir or default_data_dir(),
-        warehouse_dir=warehouse_dir or default_warehouse_dir(),
-        recheck_published=recheck_published,
-    )
+    """The resource for the folders `settings.from_environment` resolves."""
+    resolved = settings.from_environment(data_dir, warehouse_dir, recheck_published)
+    return KriseSettings(data_dir=resolved.data_dir, warehouse_dir=resolved.warehouse_dir,
+                         recheck_published=resolved.recheck_published)

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import duckdb
 
+from krise_pipeline import settings
 from krise_pipeline.metadata import contract, ddl, registry
 from krise_pipeline.publication import catalog
 
-PUBLICATION_FILE = "publication.duckdb"
+PUBLICATION_FILE = settings.PUBLICATION_FILE
 TMP_PREFIX = ".publication.duckdb."
 # The storage format the publication is written in: the oldest DuckDB line supported downstream
 # (1.4, LTS) opens it, and so do 1.5 and 2.x. DuckDB 2.0 writes `v2.0.0+` by default, which no 1.x

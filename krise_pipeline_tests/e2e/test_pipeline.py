@@ -95,8 +95,9 @@ def test_publication_has_the_contract_tables_and_columns(sample: tuple[Path, Pat
 def delivered_identifiers(data: Path) -> set[str]:
     ids: set[str] = set()
     for path in (data / "raw").glob("*/*.csv"):
-        for row in csv.DictReader(path.open(encoding="utf-8")):
-            ids.update(row[c] for c in contract.IDENTIFIERS if c in row)
+        with path.open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                ids.update(row[c] for c in contract.IDENTIFIERS if c in row)
     return ids
 
 
