@@ -329,7 +329,8 @@ def generator_fingerprint() -> str:
     sample = REPO / "krise_sample"
     h = hashlib.sha256()
     for p in (sample / "generator.py", sample / "calibration.py", *sorted((sample / "calibration").glob("*.csv")),
-              pkg / "metadata" / "contract.py", pkg / "metadata" / "codebook.py", pkg / "data" / "codebook.csv", pkg / "data" / "questions.csv"):
+              pkg / "metadata" / "contract.py", pkg / "metadata" / "codebook.py", pkg / "data" / "codebook.csv",
+              pkg / "data" / "questions.csv"):
         h.update(p.read_bytes())
     return h.hexdigest()
 
