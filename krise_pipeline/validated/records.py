@@ -193,9 +193,8 @@ def _log_rejects(con: duckdb.DuckDBPyConnection, rejects: str, source: reading.C
 
 
 def _record_models() -> ModuleType:
-    """The models of the record files; imported here only, because they import pandera and ibis
-    (about 1 s): only when records are checked."""
-    from krise_pipeline.validated import record_models
+    """The models of the record files, imported in this one place (about 1 s of imports)."""
+    from krise_pipeline.validated import record_models  # pandera and ibis: only when records are checked
 
     return record_models
 
