@@ -19,6 +19,7 @@ import bisect
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
 import duckdb
@@ -191,69 +192,40 @@ def _log_rejects(con: duckdb.DuckDBPyConnection, rejects: str, source: reading.C
     return [int(r[0]) for r in rows]
 
 
+def _record_models() -> ModuleType:
+    """The models of the record files, imported in this one place (about 1 s of imports)."""
+    from krise_pipeline.validated import record_models  # pandera and ibis: only when records are checked
+
+    return record_models
+
+
 def _model_table(con: duckdb.DuckDBPyConnection, table: str, year: int) -> ir.Table:
     """The rows of `table` as the models see them: read_row (the rowid), year, the delivered text."""
-    from krise_pipeline.validated import record_models
-
+    models = _record_models()
     view = f"{table.split('.')[1]}_checked"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT rowid AS {record_models.ROW}, "
-                f"{int(year)}::BIGINT AS {record_models.YEAR}, * FROM {table}")
-    return _ibis(con).table(view, database=("temp", "main"))
-
-
-def _ibis(con: duckdb.DuckDBPyConnection) -> Any:
-    import ibis
-
-    return ibis.duckdb.from_connection(con)
-
-
-def _failures(con: duckdb.DuckDBPyConnection, spec: RecordFile, table: str, year: int,
-              lazy: bool) -> tuple[ir.Table, list[tuple[str, str, ir.BooleanValue]]]:
-    """Validate the read rows with the file's model: (rule, column, rows keeping it) of each failed
-    check, in the model's order; `lazy=False` stops at the first."""
-    from pandera.errors import SchemaError, SchemaErrorReason, SchemaErrors
-
-    from krise_pipeline.validated import record_models
-
-    model = record_models.MODELS[spec.name]
-    rows = _model_table(con, table, year)
-    try:
-        model.validate(rows, lazy=lazy)
-    except (SchemaErrors, SchemaError) as exc:
-        errors = exc.schema_errors if isinstance(exc, SchemaErrors) else [exc]
-        failed = []
-        for error in errors:
-            if error.reason_code != SchemaErrorReason.DATAFRAME_CHECK or error.check is None:
-                raise RuntimeError(f"{model.__name__}: {error}") from None
-            rule, column = record_models.split_name(str(error.check.name))
-            failed.append((rule, column, error.check_output))
-        order = {record_models.split_name(str(c.name)): i for i, c in enumerate(model.to_schema().checks)}
-        return rows, sorted(failed, key=lambda f: order[(f[0], f[1])])
-    return rows, []
-
-
-def _sql(expr: Any) -> str:
-    import ibis
-
-    return str(ibis.to_sql(expr, dialect="duckdb"))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT rowid AS {models.ROW}, "
+                f"{int(year)}::BIGINT AS {models.YEAR}, * FROM {table}")
+    return models.table(con, view)
 
 
 def check_records(con: duckdb.DuckDBPyConnection, loaded: Loaded, year: int, log: ProblemLog) -> None:
-    """Every rule of a file read into a table: each failed check's rows are located and reported
-    (the first MAX_LISTED in line order, the rest counted, the line range of all)."""
-    from krise_pipeline.validated import record_models
-
-    rows, failed = _failures(con, loaded.spec, loaded.table, year, lazy=True)
+    """Every rule of a file read into a table: when the file's whole-file model finds a rule broken,
+    its model (one check per rule) finds which, and each failed check's rows are located and
+    reported (the first MAX_LISTED in line order, the rest counted, the line range of all)."""
+    models = _record_models()
+    rows = _model_table(con, loaded.table, year)
+    if models.keeps_every_rule(loaded.spec.name, rows):
+        return
     lines = loaded.lines
     assert lines is not None
-    row = record_models.ROW
-    for rule, column, keeps in failed:
+    row = models.ROW
+    for rule, column, keeps in models.failed_rules(loaded.spec.name, rows):
         broken = rows.filter(~keeps)
-        count, first, last = con.execute(_sql(broken.aggregate(
+        count, first, last = con.execute(models.to_sql(broken.aggregate(
             n=broken.count(), lo=broken[row].min(), hi=broken[row].max()))).fetchall()[0]
         if not count:
             continue
-        listed = con.execute(_sql(broken.order_by(row).select(row, column).limit(MAX_LISTED))).fetchall()
+        listed = con.execute(models.to_sql(broken.order_by(row).select(row, column).limit(MAX_LISTED))).fetchall()
         firsts = _first_lines(con, loaded, rows, rule, column, [v for _, v in listed])
         for rowid, value in listed:
             sentence = messages.message(loaded.spec.name, rule, column, year, firsts.get(value))
@@ -266,17 +238,16 @@ def check_records(con: duckdb.DuckDBPyConnection, loaded: Loaded, year: int, log
 def _first_lines(con: duckdb.DuckDBPyConnection, loaded: Loaded, rows: ir.Table, rule: str, column: str,
                  values: list[Any]) -> dict[Any, int]:
     """For a repeat rule: the line of the first row of each listed key."""
-    from krise_pipeline.validated import record_models
-
+    models = _record_models()
     spec = loaded.spec
     if rule == "unique":
-        members = record_models.unique_members(spec.record_id)
+        members = models.unique_members(spec.record_id)
     elif rule == "first_flag":
-        members = record_models.flag_members(spec.person, spec.first_flag)
+        members = models.flag_members(spec.person, spec.first_flag)
     else:
         return {}
-    twice = record_models.repeats(rows, column, members)
-    found = con.execute(_sql(twice.filter(twice[column].isin(values)).select(column, "first_row"))).fetchall()
+    twice = models.repeats(rows, column, members)
+    found = con.execute(models.to_sql(twice.filter(twice[column].isin(values)).select(column, "first_row"))).fetchall()
     assert loaded.lines is not None
     return {key: loaded.lines.line(int(first)) for key, first in found}
 
@@ -320,7 +291,8 @@ def insert_checked(con: duckdb.DuckDBPyConnection, year_dir: Path, spec: RecordF
     except duckdb.Error:
         return False
     try:
-        if int(written[0][0]) != source.data_lines or _failures(con, spec, read, year, lazy=False)[1]:
+        if int(written[0][0]) != source.data_lines or not _record_models().keeps_every_rule(
+                spec.name, _model_table(con, read, year)):
             return False
         typed_select = _typed_select(column_types(con, schema, table), f"{int(year)}::INTEGER")
         con.execute(f"INSERT INTO {target} SELECT {typed_select} FROM {read}")
