@@ -34,9 +34,7 @@ def inventory_year(con: duckdb.DuckDBPyConnection, year: int, year_dir: Path) ->
         raise StepRefused(f"there is no delivery folder {year_dir} for the year {year}")
     fingerprint, state = deliveries.fingerprint(year_dir)
     rows = [(year, name, int(str(size)), str(sha)) for name, (size, _, sha) in sorted(state.items())]
-    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    con.execute("CREATE TABLE IF NOT EXISTS raw.delivery_files (year INTEGER, file VARCHAR, bytes BIGINT, "
-                "sha256 VARCHAR)")
+    ddl.create_table(con, "raw.delivery_files", replace=False)
     con.execute("BEGIN")
     con.execute("DELETE FROM raw.delivery_files WHERE year = ?", [year])
     if rows:

@@ -272,30 +272,32 @@ def acknowledgements(settings: KriseSettings, warehouse_db: DuckDBResource) -> d
         return dg.MaterializeResult(metadata=described(con, "warehouse.acknowledgements"))
 
 
-@dg.asset(**declared("warehouse.editorial_texts"), pool=POOL)
+@dg.multi_asset(specs=[spec(t) for t in registry.built_by("editorial.gate.build")], pool=POOL)
 def editorial_texts(
     context: dg.AssetExecutionContext, settings: KriseSettings, warehouse_db: DuckDBResource
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
     with _warehouse(settings, warehouse_db) as con:
         n_texts, n_findings = editorial_gate.build(con, Path(settings.data_dir))
         blocking = editorial_gate.published_texts_hold(con)
         if not blocking.passed:
             context.log.error("Findings in texts of published years (run `krise-pipeline check-text`):\n"
                               + "\n".join(blocking.examples))
-        meta = described(con, "warehouse.editorial_texts")
+        texts = described(con, "warehouse.editorial_texts")
+        findings = described(con, "warehouse.editorial_findings")
         rows = con.execute("SELECT year, file, line, claim, reason FROM warehouse.editorial_findings "
                            "ORDER BY ALL LIMIT 20").fetchall()
-    meta["texts"] = n_texts
-    meta["findings"] = n_findings
-    meta["findings_preview"] = dg.MetadataValue.md(markdown_table(["year", "file", "line", "claim", "reason"], rows))
-    return dg.MaterializeResult(metadata=meta)
+    findings["findings_preview"] = dg.MetadataValue.md(
+        markdown_table(["year", "file", "line", "claim", "reason"], rows))
+    yield dg.MaterializeResult(asset_key=key("warehouse.editorial_texts"),
+                               metadata={**texts, "texts": n_texts, "findings": n_findings})
+    yield dg.MaterializeResult(asset_key=key("warehouse.editorial_findings"), metadata=findings)
 
 
 # --- publication -----------------------------------------------------------------------------
 
 # the publication of each published table waits for its warehouse table; releases waits for the texts' gate too
 PUBLICATION_DEPS = {t.name: [key(t.key)] for t in registry.TABLES if t.published and t.layer == "warehouse"}
-PUBLICATION_DEPS["releases"].append(editorial_texts.key)
+PUBLICATION_DEPS["releases"].append(key("warehouse.editorial_texts"))
 
 
 @dg.multi_asset(

@@ -32,10 +32,8 @@ def build(con: duckdb.DuckDBPyConnection, data_dir: Path) -> tuple[int, int]:
             texts.append((year, t.path.name, t.sha256, len(checked.findings)))
             findings.extend((year, t.path.name, f.line, f.claim, f.reason, f.expected) for f in checked.findings)
     con.execute("BEGIN")
-    con.execute("CREATE OR REPLACE TABLE warehouse.editorial_texts "
-                "(year INTEGER, file VARCHAR, sha256 VARCHAR, findings INTEGER)")
-    con.execute("CREATE OR REPLACE TABLE warehouse.editorial_findings "
-                "(year INTEGER, file VARCHAR, line INTEGER, claim VARCHAR, reason VARCHAR, expected VARCHAR)")
+    ddl.create_table(con, "warehouse.editorial_texts")
+    ddl.create_table(con, "warehouse.editorial_findings")
     if texts:
         ddl.insert_rows(con, "warehouse.editorial_texts", texts)
     if findings:

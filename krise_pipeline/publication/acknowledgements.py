@@ -98,26 +98,13 @@ def split(check: str, rows: list[dict[str, object]], acknowledged: list[Acknowle
     return open_rows, acked
 
 
-TABLE_DDL = """
-CREATE OR REPLACE TABLE {target} (
-    year          INTEGER NOT NULL,
-    check_name    VARCHAR NOT NULL,  -- the warning check, e.g. population_moves_over_30_percent
-    key           VARCHAR NOT NULL,  -- what moved, e.g. "population=dagbrukere"
-    population    VARCHAR,
-    measure       VARCHAR,
-    question      VARCHAR,
-    item          VARCHAR,
-    target_group  VARCHAR,
-    note          VARCHAR NOT NULL   -- why the change is real, as published beside the figure
-)
-"""
 KEY_PARTS = ("population", "measure", "question", "item", "target_group")
 
 
 def build_table(con: duckdb.DuckDBPyConnection, acknowledged: list[Acknowledgement],
                 target: str = "warehouse.acknowledgements") -> int:
     """`target`: one row per acknowledged warning (who acknowledged it stays in the data folder)."""
-    con.execute(TABLE_DDL.format(target=target))
+    ddl.create_table(con, "warehouse.acknowledgements", target)
     rows = []
     for a in sorted(acknowledged, key=lambda a: (a.year, a.check, a.key)):
         parts = dict(p.split("=", 1) for p in a.key.split(", "))

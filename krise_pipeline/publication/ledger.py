@@ -500,22 +500,6 @@ def format_refusal(outcome: Outcome) -> str:
 
 # --- vintages --------------------------------------------------------------------------------------
 
-VINTAGES_DDL = """
-CREATE OR REPLACE TABLE {target} (
-    release      VARCHAR NOT NULL,  -- the ledger release that changed the figure, e.g. 2023-2
-    released_on  DATE NOT NULL,
-    year         INTEGER NOT NULL,
-    table_name   VARCHAR NOT NULL,
-    key          VARCHAR NOT NULL,  -- the figure's key columns as text, e.g. "population=dagsbesok, ..."
-    {key_columns},
-    figure       VARCHAR NOT NULL,  -- the column
-    old_value    VARCHAR,           -- ".." = suppressed, NULL = not published before
-    new_value    VARCHAR,           -- ".." = suppressed, NULL = no longer published
-    old_number   INTEGER,           -- old_value as a number (NULL when suppressed or absent)
-    new_number   INTEGER,
-    note         VARCHAR            -- the revision note
-)
-"""
 
 
 def vintage_rows(ledgers: Mapping[int, YearLedger]) -> list[tuple[object, ...]]:
@@ -539,8 +523,7 @@ def vintage_rows(ledgers: Mapping[int, YearLedger]) -> list[tuple[object, ...]]:
 def build_vintages(con: duckdb.DuckDBPyConnection, ledgers: Mapping[int, YearLedger],
                    target: str = "warehouse.vintages") -> int:
     """`target`: every revision in the ledger (the vintages of the published figures)."""
-    key_columns = ",\n    ".join(f"{k} VARCHAR" for k in KEY_COLUMNS)
-    con.execute(VINTAGES_DDL.format(target=target, key_columns=key_columns))
+    ddl.create_table(con, "warehouse.vintages", target)
     rows = vintage_rows(ledgers)
     if rows:
         ddl.insert_rows(con, target, rows)

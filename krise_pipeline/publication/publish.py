@@ -156,8 +156,7 @@ def publish(
 
     con.execute(f"ATTACH {_sql_text(str(tmp))} AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
     try:
-        con.execute("CREATE OR REPLACE TEMP TABLE _codes (table_name VARCHAR, column_name VARCHAR, population "
-                    "VARCHAR, breakdown VARCHAR, code VARCHAR, label VARCHAR, description VARCHAR)")
+        ddl.create_table(con, registry.CODES.key, "_codes", temporary=True)
         ddl.insert_rows(con, "_codes", catalog.codes())
         for table, query in queries.items():
             con.execute(f"CREATE TABLE pub.main.{table} AS {query}")

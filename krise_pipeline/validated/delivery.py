@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Final
 
 import duckdb
-import numpy as np
 
 from krise_pipeline.metadata import contract, ddl
 from krise_pipeline.validated import records, survey
@@ -93,9 +92,9 @@ def check_delivery(year_dir: Path, con: duckdb.DuckDBPyConnection, schema: str =
 def _centres(con: duckdb.DuckDBPyConnection, read: survey.Survey | None) -> None:
     """The temporary table of the survey's centres that the record models compare senter_id with;
     one NULL (not known) when the survey's centres could not be read."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {records.CENTRES_TABLE} (senter_id VARCHAR)")
     ids = [None] if read is None else [str(v) for v in read.columns["senter_id"]]
-    _insert(con, f"temp.main.{records.CENTRES_TABLE}", {"senter_id": np.array(ids, dtype=object)})
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {records.CENTRES_TABLE} AS "
+                "SELECT unnest($ids::VARCHAR[]) AS senter_id", {"ids": ids})
 
 
 def staging_schema(year: int) -> str:

@@ -17,14 +17,6 @@ from krise_pipeline.raw import deliveries
 from krise_pipeline.warehouse import sql, suppression
 
 
-def _create(con: duckdb.DuckDBPyConnection, key: str) -> None:
-    """(Re)create the registry table `key`, empty, with its declared columns."""
-    table = registry.BY_KEY[key]
-    schema = key.split(".")[0]
-    con.execute(f"DROP TABLE IF EXISTS {key}")
-    con.execute(registry.create_table_sql(table, schema))
-
-
 class MissingDeliveryError(RuntimeError):
     """A published year's delivery folder is gone; the message names the year and what to do."""
 
@@ -57,8 +49,7 @@ def reconcile_years(
                 con.execute(f"DELETE FROM {table} WHERE year IN ({', '.join(map(str, gone))})")
         con.execute("COMMIT")
     kept = [y for y in loaded if y in delivered]
-    con.execute("CREATE SCHEMA IF NOT EXISTS warehouse")
-    con.execute("CREATE OR REPLACE TABLE warehouse.years (year INTEGER PRIMARY KEY, status VARCHAR NOT NULL)")
+    ddl.create_table(con, "warehouse.years")
     if kept:
         ddl.insert_rows(con, "warehouse.years",
                              [(y, statuses.get(y, contract.DEFAULT_RELEASE_STATUS)) for y in kept])
@@ -74,7 +65,8 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 def load_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     """Questions, codebook, label changes and the expected cells of the shares and counts."""
-    con.execute(sql.load("dimensions"))
+    for table in registry.built_by("warehouse.build.load_dimensions"):
+        ddl.create_table(con, table.key)
     ddl.insert_rows(con, "warehouse.questions", [(*(getattr(x, c) for c in codebook.QUESTION_COLUMNS), i)
                                                       for i, x in enumerate(codebook.questions())])
     item_order: dict[tuple[str, str], int] = {}
@@ -165,7 +157,7 @@ def build_suppression(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """).fetchall()
     count_rows = _suppression_rows(count_cells, {p: contract.COUNT_BREAKDOWNS for p in contract.COUNT_POPULATIONS})
     for key, rows in (("warehouse.share_suppression", share_rows), ("warehouse.count_suppression", count_rows)):
-        _create(con, key)
+        ddl.create_table(con, key)
         ddl.insert_rows(con, key, rows)
     return sum(row[4] for row in share_rows), sum(row[4] for row in count_rows)
 
@@ -215,6 +207,6 @@ def build_releases(
         status, note = statuses.get(year, (contract.DEFAULT_RELEASE_STATUS, ""))
         rows.append((year, status, note, built_at, combined, listing, package_version, git_commit,
                      codebook_sha256, (texts or {}).get(year, "{}"), (publish_times or {}).get(year)))
-    _create(con, "warehouse.releases")
+    ddl.create_table(con, "warehouse.releases")
     ddl.insert_rows(con, "warehouse.releases", rows)
     return len(rows)
