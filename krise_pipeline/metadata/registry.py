@@ -1,7 +1,7 @@
 """Every table the pipeline writes, declared once: key, grain, how it is built, what it reads, columns.
 
 One entry per table of the restricted warehouse (`raw`, `validated`, `warehouse` in krise.duckdb)
-and of the publication. The rest is generated from here: the validated tables' DDL, the Dagster
+and of the publication. The rest is generated from here: every table's DDL (`ddl`), the Dagster
 asset specs (description, deps, group, kinds, column schema), the warehouse tables built by a SQL
 file (one asset each), the publication's queries, COMMENTs and column schemas (`catalog`), and
 the README's table lists. A table built by SQL is one entry here plus its `sql/<file>.sql`.
