@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from krise_pipeline.editorial import folder
 from krise_pipeline.metadata import codebook, ddl
 from krise_pipeline.publication import acknowledgements, ledger, publish, releases
 from krise_pipeline.raw import deliveries
@@ -67,8 +68,6 @@ def build_years(con: duckdb.DuckDBPyConnection, data_dir: Path, delivered: list[
 def build_release_table(con: duckdb.DuckDBPyConnection, releases_csv: Path, data_dir: Path | None = None) -> int:
     """warehouse.releases: status from releases.csv and the identity of each loaded year's release
     (delivered files, code, codebook and, with `data_dir`, the editors' texts)."""
-    from krise_pipeline.editorial import folder
-
     statuses = read_statuses(releases_csv)
     texts = folder.lineage(data_dir, build.loaded_years(con)) if data_dir is not None else None
     return build.build_releases(

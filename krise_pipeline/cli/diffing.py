@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import duckdb
 
 from krise_pipeline.cli import reports
+from krise_pipeline.cli.runner import RunOutcome
+from krise_pipeline.defs.resources import KriseSettings, warehouse_resource
+from krise_pipeline.exports import public
 from krise_pipeline.metadata import contract
 from krise_pipeline.publication import acknowledgements, ledger, releases
 from krise_pipeline.warehouse import quality
-
-if TYPE_CHECKING:
-    import duckdb
-
-    from krise_pipeline.cli.runner import RunOutcome
-    from krise_pipeline.defs.resources import KriseSettings
-
 
 
 class ReleaseRefused(RuntimeError):
@@ -35,8 +32,6 @@ def _delivered_files(con: duckdb.DuckDBPyConnection) -> dict[int, dict[str, str]
 
 
 def _published_files(publication: Path) -> dict[int, dict[str, str]]:
-    import duckdb
-
     if not publication.exists():
         return {}
     with duckdb.connect(str(publication), read_only=True) as con:
@@ -57,8 +52,6 @@ def failing_warnings(con: duckdb.DuckDBPyConnection, settings: KriseSettings) ->
 
 def report(settings: KriseSettings, outcome: RunOutcome) -> tuple[str, bool]:
     """(the text, whether a frozen figure would change)."""
-    from krise_pipeline.defs.resources import warehouse_resource
-
     data_dir = Path(settings.data_dir)
     current = ledger.read(data_dir)
     with warehouse_resource(settings).get_connection() as con:
@@ -99,8 +92,6 @@ def report(settings: KriseSettings, outcome: RunOutcome) -> tuple[str, bool]:
 def release_outlook(settings: KriseSettings) -> list[str]:
     """"Waiting to go out:" and one line per year released in releases.csv but not (yet) in
     warehouse/public/: when it goes out."""
-    from krise_pipeline.exports import public
-
     known = public.from_releases(releases.read_releases(settings.releases_csv).values())
     folder = public.public_dir(settings.warehouse_path)
     lines = public.outlook(known, public.released_years(folder) or [], releases.now())
@@ -114,9 +105,6 @@ def release(settings: KriseSettings, outcome: RunOutcome, year: int, status: str
 
     `at` is the publishing time (`YYYY-MM-DD HH:MM`, Europe/Oslo; "" = at once; None = keep the one
     releases.csv has). A year published with a time that has not come yet may be given a new time."""
-    from krise_pipeline.defs.resources import warehouse_resource
-    from krise_pipeline.exports import public
-
     moment = releases.now()
     if at:
         try:

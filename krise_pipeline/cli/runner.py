@@ -8,6 +8,7 @@ are recorded in the project's Dagster instance, so the UI shows them.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -15,18 +16,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import dagster as dg
+from dagster import AssetCheckEvaluation, DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from krise_pipeline.cli import instance as project_instance
+from krise_pipeline.definitions import build_definitions
+from krise_pipeline.defs import jobs
+from krise_pipeline.defs.partitions import year_partitions
+from krise_pipeline.defs.resources import KriseSettings
 from krise_pipeline.publication import ledger, releases
 from krise_pipeline.raw import deliveries
 from krise_pipeline.warehouse import locking
-
-if TYPE_CHECKING:
-    import dagster as dg
-    from dagster import AssetCheckEvaluation, DagsterInstance
-
-    from krise_pipeline.defs.resources import KriseSettings
 
 
 @dataclass
@@ -49,8 +51,6 @@ def _failure_events(result: Any) -> list[Any]:
     """The events of a run result that say what failed: step failures, a failed initialisation of
     resources, the run's failure (`ExecuteInProcessResult.all_events` and `DagsterEvent`'s public
     predicates)."""
-    from dagster import DagsterEventType
-
     return [e for e in getattr(result, "all_events", [])
             if e.is_step_failure or e.is_resource_init_failure or e.event_type == DagsterEventType.RUN_FAILURE]
 
@@ -209,8 +209,6 @@ def up_to_date(settings: KriseSettings, fingerprint: str) -> UpToDate | None:
     """The last successful publish run, if it was built from exactly these inputs and its
     publication.duckdb is still the file it wrote; None when anything may differ. The instance
     folder's note answers first; the instance's run records when the note does not know the inputs."""
-    import datetime as dt
-
     publication = settings.publication_db
     if not publication.is_file() or not (settings.exports_dir / "index.html").is_file():
         return None
@@ -219,8 +217,6 @@ def up_to_date(settings: KriseSettings, fingerprint: str) -> UpToDate | None:
     if isinstance(entry, dict) and entry.get("publication_sha256") == sha:
         return UpToDate(str(entry.get("run_id", "?")), str(entry.get("finished", "?")),
                         int(entry.get("warnings_failed", 0)))
-    from dagster import DagsterRunStatus, RunsFilter
-
     with project_instance.get() as instance:
         runs = instance.get_runs(filters=RunsFilter(job_name="publish", statuses=[DagsterRunStatus.SUCCESS],
                                                     tags={FINGERPRINT_TAG: fingerprint}), limit=1)
@@ -235,8 +231,6 @@ def up_to_date(settings: KriseSettings, fingerprint: str) -> UpToDate | None:
 def run_jobs(settings: KriseSettings, years: list[int], then: str, *, wait: bool, verbose: bool,
              record_fingerprint: bool = False) -> RunOutcome:
     """Load `years`, then run the job `then` once; all under the warehouse lock, in the project instance."""
-    from krise_pipeline.definitions import build_definitions
-
     started = time.perf_counter()
     defs = build_definitions(settings)
     with project_instance.get() as instance:
@@ -248,9 +242,6 @@ def run_jobs(settings: KriseSettings, years: list[int], then: str, *, wait: bool
 
 def _run_jobs(instance: DagsterInstance, defs: dg.Definitions, settings: KriseSettings, years: list[int], then: str,
               *, wait: bool, verbose: bool, record_fingerprint: bool) -> RunOutcome:
-    from krise_pipeline.defs import jobs
-    from krise_pipeline.defs.partitions import year_partitions
-
     run_config = {"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}}}}
     outcome = RunOutcome(ok=True, years=years)
     with locking.warehouse_lock(settings.warehouse_path, who="krise-pipeline " + then,

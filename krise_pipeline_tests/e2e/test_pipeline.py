@@ -22,7 +22,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from krise_pipeline.cli import commands
+from krise_pipeline.cli import commands, orchestrated
 from krise_pipeline.definitions import build_definitions, settings_for
 from krise_pipeline.metadata import contract
 from krise_pipeline_tests.support import paths
@@ -333,7 +333,7 @@ def test_the_summary_names_the_instance_folder_even_when_the_instance_was_not_op
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.chdir(tmp_path)
     out = io.StringIO()
-    commands._where(settings_for(str(tmp_path / "data"), str(tmp_path / "warehouse")), out)
+    orchestrated._where(settings_for(str(tmp_path / "data"), str(tmp_path / "warehouse")), out)
     lines = out.getvalue().splitlines()
     assert lines[-1] == f"  runs recorded in the Dagster instance:    {tmp_path / '.dagster_home'}"
     # the places in one column: every path starts where the longest label ends, plus one space
