@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from krise_pipeline.metadata.fields import Column, aggregate, column, columns, required
+from krise_pipeline.metadata.fields import KEY, Column, aggregate, column, columns, required
 
 LAYERS = ("raw", "validated", "warehouse", "publication")
 
@@ -151,7 +151,6 @@ _MEASURES = ("inntakssamtale", "velkomstsamtale", "kartlegging_hjelpebehov", "ka
              "kartlegging_trusler_andre", "kartlegging_trusler_totalt", "kartlegging_trusler_begge",
              "plan_under_opphold", "plan_etter_opphold")
 _CELL = ("breakdown", "category")
-_RECORD_KEY_NOTE = "Key column"
 
 
 def _suppression(name: str, population: str, cells: str) -> Table:
@@ -165,7 +164,7 @@ def _suppression(name: str, population: str, cells: str) -> Table:
 
 def _keys(*names_and_tables: tuple[str, str]) -> tuple[Column, ...]:
     """Key columns of a record about published figures, each saying which tables it keys."""
-    return tuple(column(name, f"{_RECORD_KEY_NOTE} ({tables})") for name, tables in names_and_tables)
+    return tuple(column(name, f"{KEY} ({tables})") for name, tables in names_and_tables)
 
 
 WAREHOUSE: tuple[Table, ...] = (
@@ -290,7 +289,7 @@ WAREHOUSE: tuple[Table, ...] = (
     Table("warehouse.acknowledgements", "one row per acknowledged warning (year, check, key) with its note",
           "Year-on-year changes checked and found real, with the note shown beside the figures.", (
               *columns("year", "check_name", not_null=True), required("key", "What moved, as text"),
-              *(column(k, _RECORD_KEY_NOTE) for k in ("population", "measure", "question", "item", "target_group")),
+              *(column(k, KEY) for k in ("population", "measure", "question", "item", "target_group")),
               required("note", "Why the change is real"),
           ), Step("steps.build_acknowledgements"), published=True, order_by="year, check_name, key", preview=True,
           notes="From acknowledgements.csv in the data folder."),

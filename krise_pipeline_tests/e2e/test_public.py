@@ -21,9 +21,9 @@ from krise_pipeline.cli import commands
 from krise_pipeline.cli import instance as project_instance
 from krise_pipeline.definitions import build_definitions, settings_for
 from krise_pipeline.defs import jobs
-from krise_pipeline.defs.schedules import release_time
 from krise_pipeline.publication import releases
 from krise_pipeline_tests.support import paths
+from krise_pipeline_tests.support.schedules import release_tick
 
 REPO = paths.REPO
 
@@ -201,18 +201,13 @@ def test_the_schedule_promotes_the_year_at_its_time(tmp_path: Path) -> None:
     settings = settings_for(str(data), str(wh))
 
     def tick(when: dt.datetime) -> dg.RunRequest | dg.SkipReason:
-        with project_instance.get() as instance:
-            ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=when,
-                                            resources={"settings": settings})
-            result = release_time(ctx)
-            assert isinstance(result, dg.RunRequest | dg.SkipReason)
-            return result
+        return release_tick(project_instance.get, settings, when)
 
-    early = contextvars.copy_context().run(tick, at - dt.timedelta(minutes=1))
+    early = tick(at - dt.timedelta(minutes=1))
     assert isinstance(early, dg.SkipReason)
     assert early.skip_message == f"2024 goes out {releases.format_publish_time(at)} (Europe/Oslo)"
     time.sleep(max(0.0, (at - releases.now()).total_seconds()) + 0.5)
-    request = contextvars.copy_context().run(tick, at)
+    request = tick(at)
     assert isinstance(request, dg.RunRequest)
 
     def promote() -> bool:
@@ -226,5 +221,5 @@ def test_the_schedule_promotes_the_year_at_its_time(tmp_path: Path) -> None:
     assert contextvars.copy_context().run(promote)
     assert_holds(wh / "public", {2020, 2021, 2022, 2023, 2024})
     assert (wh / "publication.duckdb").read_bytes() == before
-    after = contextvars.copy_context().run(tick, at + dt.timedelta(minutes=1))
+    after = tick(at + dt.timedelta(minutes=1))
     assert isinstance(after, dg.SkipReason) and "nothing is waiting" in str(after.skip_message)

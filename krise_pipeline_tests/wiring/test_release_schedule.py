@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import json
 from pathlib import Path
@@ -11,6 +10,7 @@ import dagster as dg
 
 from krise_pipeline.defs.resources import KriseSettings
 from krise_pipeline.defs.schedules import release_time
+from krise_pipeline_tests.support.schedules import release_tick
 from krise_pipeline_tests.unit.publication.test_release_time import AT, small_publication
 
 
@@ -23,17 +23,12 @@ def test_the_release_time_schedule_requests_the_promotion_at_the_time_and_skips_
     settings = KriseSettings(data_dir=str(tmp_path), warehouse_dir=str(warehouse))
 
     def tick(when: dt.datetime) -> dg.RunRequest | dg.SkipReason:
-        with dg.instance_for_test() as instance:
-            ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=when,
-                                            resources={"settings": settings})
-            result = release_time(ctx)
-            assert isinstance(result, dg.RunRequest | dg.SkipReason)
-            return result
+        return release_tick(dg.instance_for_test, settings, when)
 
-    before = contextvars.copy_context().run(tick, AT - dt.timedelta(minutes=1))
+    before = tick(AT - dt.timedelta(minutes=1))
     assert isinstance(before, dg.SkipReason)
     assert before.skip_message == "2024 goes out 2025-06-12 08:00 (Europe/Oslo)"
-    at = contextvars.copy_context().run(tick, AT)
+    at = tick(AT)
     assert isinstance(at, dg.RunRequest)
     assert at.run_key == "public-2023-2024" and at.tags["krise/public_years"] == "2023,2024"
     assert release_time.execution_timezone == "Europe/Oslo" and release_time.job_name == "promote_public"
